@@ -1,0 +1,64 @@
+//! Reading a config: TOML text → `Config`, with the field path of any unknown key or wrong type.
+
+use crate::{Config, ValidationErrors};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Syntax(String),
+    /// A key that does not exist or a value of the wrong type, at `path`.
+    #[error("{path}: {message}")]
+    Field { path: String, message: String },
+    #[error("{0}")]
+    Invalid(#[from] ValidationErrors),
+}
+
+/// Parses and validates TOML text.
+pub fn parse(text: &str) -> Result<Config, LoadError> {
+    let deserializer = toml::Deserializer::new(text);
+    let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let mut path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = clean_message(inner.message());
+        // Internally tagged tables (outputs, inputs) are buffered by serde, so the path stops at
+        // the table; put the offending key back on it.
+        if let Some(key) = unknown_field(&message) {
+            if !path.ends_with(&format!(".{key}")) {
+                path = format!("{path}.{key}");
+            }
+        }
+        if path.is_empty() || path == "." {
+            LoadError::Syntax(inner.to_string().trim().to_string())
+        } else {
+            LoadError::Field { path, message }
+        }
+    })?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Reads, parses and validates a config file.
+pub fn read_file(path: &Path) -> Result<Config, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text)
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+}
+
+/// serde's messages end with a list of expected variants or fields; keep them, but on one line.
+fn clean_message(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,252 @@
+//! Channel outputs: an MPEG-TS carrying a chosen subset of the ladder, over a transport.
+
+use crate::Secret;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// In TOML an output is one flat table (`name`, `type`, `renditions` and the transport's keys);
+/// in Rust the transport is its own enum. serde cannot combine `flatten` with
+/// `deny_unknown_fields`, so the flat form goes through `OutputRepr`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "OutputRepr", into = "OutputRepr")]
+pub struct Output {
+    pub name: String,
+    /// Renditions carried in this output's TS, by name; `None` carries the whole ladder.
+    pub renditions: Option<Vec<String>>,
+    pub transport: OutputTransport,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputTransport {
+    Srt {
+        mode: SrtMode,
+        /// Listener/rendezvous: local address to bind. Caller: the receiver's host.
+        address: String,
+        port: u16,
+        latency_ms: u32,
+        passphrase: Option<Secret>,
+        encryption: Encryption,
+        stream_id: Option<String>,
+    },
+    Udp {
+        address: String,
+        port: u16,
+        /// Multicast TTL (hops).
+        ttl: u32,
+        /// Interface for multicast.
+        interface: Option<String>,
+    },
+    /// A local TS recording.
+    File { path: PathBuf },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum OutputRepr {
+    Srt {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        mode: SrtMode,
+        #[serde(default = "any_address")]
+        address: String,
+        port: u16,
+        #[serde(default = "default_latency")]
+        latency_ms: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passphrase: Option<Secret>,
+        #[serde(default)]
+        encryption: Encryption,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stream_id: Option<String>,
+    },
+    Udp {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        address: String,
+        port: u16,
+        #[serde(default = "default_ttl")]
+        ttl: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interface: Option<String>,
+    },
+    File {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        path: PathBuf,
+    },
+}
+
+impl From<OutputRepr> for Output {
+    fn from(r: OutputRepr) -> Self {
+        match r {
+            OutputRepr::Srt {
+                name,
+                renditions,
+                mode,
+                address,
+                port,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+            } => Output {
+                name,
+                renditions,
+                transport: OutputTransport::Srt {
+                    mode,
+                    address,
+                    port,
+                    latency_ms,
+                    passphrase,
+                    encryption,
+                    stream_id,
+                },
+            },
+            OutputRepr::Udp {
+                name,
+                renditions,
+                address,
+                port,
+                ttl,
+                interface,
+            } => Output {
+                name,
+                renditions,
+                transport: OutputTransport::Udp {
+                    address,
+                    port,
+                    ttl,
+                    interface,
+                },
+            },
+            OutputRepr::File {
+                name,
+                renditions,
+                path,
+            } => Output {
+                name,
+                renditions,
+                transport: OutputTransport::File { path },
+            },
+        }
+    }
+}
+
+impl From<Output> for OutputRepr {
+    fn from(o: Output) -> Self {
+        let Output {
+            name,
+            renditions,
+            transport,
+        } = o;
+        match transport {
+            OutputTransport::Srt {
+                mode,
+                address,
+                port,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+            } => OutputRepr::Srt {
+                name,
+                renditions,
+                mode,
+                address,
+                port,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+            },
+            OutputTransport::Udp {
+                address,
+                port,
+                ttl,
+                interface,
+            } => OutputRepr::Udp {
+                name,
+                renditions,
+                address,
+                port,
+                ttl,
+                interface,
+            },
+            OutputTransport::File { path } => OutputRepr::File {
+                name,
+                renditions,
+                path,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SrtMode {
+    Caller,
+    Listener,
+    Rendezvous,
+}
+
+impl SrtMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SrtMode::Caller => "caller",
+            SrtMode::Listener => "listener",
+            SrtMode::Rendezvous => "rendezvous",
+        }
+    }
+}
+
+/// AES key length used when a passphrase is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encryption {
+    #[default]
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+impl Encryption {
+    /// The key length in bytes, as SRT's `pbkeylen` wants it.
+    pub fn key_bytes(self) -> u32 {
+        match self {
+            Encryption::Aes128 => 16,
+            Encryption::Aes192 => 24,
+            Encryption::Aes256 => 32,
+        }
+    }
+}
+
+fn any_address() -> String {
+    "0.0.0.0".to_string()
+}
+fn default_latency() -> u32 {
+    120
+}
+fn default_ttl() -> u32 {
+    16
+}
+
+impl OutputTransport {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutputTransport::Srt { .. } => "srt",
+            OutputTransport::Udp { .. } => "udp",
+            OutputTransport::File { .. } => "file",
+        }
+    }
+
+    /// The local UDP port this output binds, if any (listener and rendezvous SRT).
+    pub fn bound_port(&self) -> Option<u16> {
+        match self {
+            OutputTransport::Srt { mode, port, .. } if *mode != SrtMode::Caller => Some(*port),
+            _ => None,
+        }
+    }
+}

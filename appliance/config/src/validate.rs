@@ -1,0 +1,460 @@
+//! The rules a config must satisfy before anything is started or persisted.
+//! Every error names the field path so the operator can find it.
+
+use crate::{
+    Audio, Channel, Codec, Config, FrameRate, Input, Latency, Output, OutputTransport, Profile,
+    Rendition, SrtMode,
+};
+use std::collections::HashMap;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// All violations found, in document order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+pub const MAX_RENDITIONS: usize = 8;
+pub const BITRATE_KBPS: (u32, u32) = (100, 100_000);
+pub const WIDTH: (u32, u32) = (16, 7680);
+pub const HEIGHT: (u32, u32) = (16, 4320);
+pub const SRT_LATENCY_MS: (u32, u32) = (20, 10_000);
+pub const PASSPHRASE_CHARS: (usize, usize) = (10, 79);
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn range<T: PartialOrd + fmt::Display>(&mut self, path: String, v: T, (lo, hi): (T, T)) {
+        if v < lo || v > hi {
+            self.push(path, format!("must be between {lo} and {hi}"));
+        }
+    }
+}
+
+pub(crate) fn validate(config: &Config) -> Result<(), ValidationErrors> {
+    let mut errors = Errors(Vec::new());
+    let mut channel_names: HashMap<&str, usize> = HashMap::new();
+    // Every local UDP port bound by any channel: port → (channel, owner description).
+    let mut bound_ports: HashMap<u16, String> = HashMap::new();
+
+    for (ci, channel) in config.channels.iter().enumerate() {
+        let at = format!("channels[{ci}]");
+        check_name(&mut errors, format!("{at}.name"), &channel.name);
+        if channel_names.insert(&channel.name, ci).is_some() {
+            errors.push(
+                format!("{at}.name"),
+                format!("duplicate channel name {:?}", channel.name),
+            );
+        }
+        check_input(&mut errors, &at, channel, &mut bound_ports);
+        check_ladder(&mut errors, &at, channel);
+        check_audio(&mut errors, &at, &channel.audio);
+        check_outputs(&mut errors, &at, channel, &mut bound_ports);
+    }
+
+    if errors.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors.0))
+    }
+}
+
+fn check_name(errors: &mut Errors, path: String, name: &str) {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        errors.push(
+            path,
+            "must be 1 to 32 characters of A-Z, a-z, 0-9, '-' or '_'",
+        );
+    }
+}
+
+fn check_address(errors: &mut Errors, path: String, address: &str) {
+    let ok = !address.is_empty()
+        && address.len() <= 253
+        && address
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+    if !ok {
+        errors.push(path, "must be an IP address or a host name");
+    }
+}
+
+fn check_port(errors: &mut Errors, path: String, port: u16) {
+    if port == 0 {
+        errors.push(path, "must be between 1 and 65535");
+    }
+}
+
+fn claim_port(
+    errors: &mut Errors,
+    bound_ports: &mut HashMap<u16, String>,
+    path: String,
+    port: u16,
+    owner: String,
+) {
+    if port == 0 {
+        return;
+    }
+    if let Some(previous) = bound_ports.get(&port) {
+        errors.push(path, format!("port {port} is already used by {previous}"));
+    } else {
+        bound_ports.insert(port, owner);
+    }
+}
+
+fn check_passphrase(errors: &mut Errors, path: String, passphrase: Option<&crate::Secret>) {
+    if let Some(p) = passphrase {
+        let n = p.expose().chars().count();
+        if n < PASSPHRASE_CHARS.0 || n > PASSPHRASE_CHARS.1 {
+            errors.push(path, "must be 10 to 79 characters");
+        }
+    }
+}
+
+fn check_frame_rate(errors: &mut Errors, path: String, rate: FrameRate) {
+    let fps = rate.as_f64();
+    if rate.num == 0 || !(1.0..=120.0).contains(&fps) {
+        errors.push(path, "must be between 1 and 120 frames per second");
+    }
+}
+
+fn check_size(errors: &mut Errors, at: &str, width: u32, height: u32) {
+    errors.range(format!("{at}.width"), width, WIDTH);
+    errors.range(format!("{at}.height"), height, HEIGHT);
+    // 4:2:0 chroma needs even dimensions.
+    if !width.is_multiple_of(2) {
+        errors.push(format!("{at}.width"), "must be even");
+    }
+    if !height.is_multiple_of(2) {
+        errors.push(format!("{at}.height"), "must be even");
+    }
+}
+
+fn check_input(
+    errors: &mut Errors,
+    at: &str,
+    channel: &Channel,
+    bound_ports: &mut HashMap<u16, String>,
+) {
+    let at = format!("{at}.input");
+    match &channel.input {
+        Input::TestPattern {
+            width,
+            height,
+            frame_rate,
+            tone_hz,
+        } => {
+            check_size(errors, &at, *width, *height);
+            check_frame_rate(errors, format!("{at}.frame_rate"), *frame_rate);
+            errors.range(format!("{at}.tone_hz"), *tone_hz, (20, 20_000));
+        }
+        Input::File { path, .. } => {
+            if path.as_os_str().is_empty() {
+                errors.push(format!("{at}.path"), "must not be empty");
+            }
+        }
+        Input::Srt {
+            mode,
+            address,
+            port,
+            latency_ms,
+            passphrase,
+            stream_id,
+        } => {
+            check_address(errors, format!("{at}.address"), address);
+            check_port(errors, format!("{at}.port"), *port);
+            errors.range(format!("{at}.latency_ms"), *latency_ms, SRT_LATENCY_MS);
+            check_passphrase(errors, format!("{at}.passphrase"), passphrase.as_ref());
+            check_stream_id(errors, format!("{at}.stream_id"), stream_id.as_deref());
+            if *mode == crate::SrtInputMode::Listener {
+                claim_port(
+                    errors,
+                    bound_ports,
+                    format!("{at}.port"),
+                    *port,
+                    format!("the input of channel {:?}", channel.name),
+                );
+            }
+        }
+        Input::Udp { address, port, .. } => {
+            check_address(errors, format!("{at}.address"), address);
+            check_port(errors, format!("{at}.port"), *port);
+            claim_port(
+                errors,
+                bound_ports,
+                format!("{at}.port"),
+                *port,
+                format!("the input of channel {:?}", channel.name),
+            );
+        }
+        Input::V4l2 {
+            device,
+            width,
+            height,
+            frame_rate,
+            ..
+        } => {
+            if device.as_os_str().is_empty() {
+                errors.push(format!("{at}.device"), "must not be empty");
+            }
+            check_size(errors, &at, *width, *height);
+            check_frame_rate(errors, format!("{at}.frame_rate"), *frame_rate);
+        }
+        Input::Decklink {
+            mode,
+            audio_channels,
+            ..
+        } => {
+            if crate::input::decklink_mode_is_known(mode).is_none() {
+                errors.push(
+                    format!("{at}.mode"),
+                    format!(
+                        "unknown DeckLink mode {mode:?} (examples: 1080p30, 1080i5994, 720p60)"
+                    ),
+                );
+            }
+            if ![2, 8, 16].contains(audio_channels) {
+                errors.push(format!("{at}.audio_channels"), "must be 2, 8 or 16");
+            }
+        }
+    }
+}
+
+fn check_stream_id(errors: &mut Errors, path: String, stream_id: Option<&str>) {
+    if let Some(id) = stream_id {
+        // libsrt's SRTO_STREAMID limit.
+        if id.len() > 512 {
+            errors.push(path, "must be at most 512 bytes");
+        }
+    }
+}
+
+fn check_ladder(errors: &mut Errors, at: &str, channel: &Channel) {
+    let ladder = &channel.ladder;
+    if ladder.is_empty() {
+        errors.push(format!("{at}.ladder"), "at least one rendition is required");
+        return;
+    }
+    if ladder.len() > MAX_RENDITIONS {
+        errors.push(
+            format!("{at}.ladder"),
+            format!("at most {MAX_RENDITIONS} renditions are allowed"),
+        );
+    }
+    let video = &channel.video;
+    errors.range(format!("{at}.video.gop_frames"), video.gop_frames, (1, 600));
+    errors.range(format!("{at}.video.b_frames"), video.b_frames, (0, 4));
+    if video.b_frames > 0 && video.latency == Latency::Low {
+        errors.push(
+            format!("{at}.video.b_frames"),
+            "must be 0 when latency is \"low\"",
+        );
+    }
+
+    let top = channel.channel_frame_rate();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (ri, rung) in ladder.iter().enumerate() {
+        let rat = format!("{at}.ladder[{ri}]");
+        check_rendition(errors, &rat, rung);
+        if names.insert(&rung.name, ri).is_some() {
+            errors.push(
+                format!("{rat}.name"),
+                format!("duplicate rendition name {:?}", rung.name),
+            );
+        }
+        match rung.frame_rate.divisor_of(&top) {
+            None => errors.push(
+                format!("{rat}.frame_rate"),
+                format!(
+                    "{} fps must equal the ladder's highest rate ({} fps) or divide it by a whole number",
+                    rung.frame_rate, top
+                ),
+            ),
+            Some(divisor) if !video.gop_frames.is_multiple_of(divisor) => errors.push(
+                format!("{at}.video.gop_frames"),
+                format!(
+                    "{} frames at {} fps is not a whole number of frames at {} fps (rendition {:?}), so IDRs could not align",
+                    video.gop_frames, top, rung.frame_rate, rung.name
+                ),
+            ),
+            Some(_) => {}
+        }
+        if rung.effective_profile() == Profile::Baseline && video.b_frames > 0 {
+            errors.push(
+                format!("{at}.video.b_frames"),
+                format!(
+                    "must be 0 because rendition {:?} uses the baseline profile",
+                    rung.name
+                ),
+            );
+        }
+    }
+}
+
+fn check_rendition(errors: &mut Errors, rat: &str, rung: &Rendition) {
+    check_name(errors, format!("{rat}.name"), &rung.name);
+    check_size(errors, rat, rung.width, rung.height);
+    check_frame_rate(errors, format!("{rat}.frame_rate"), rung.frame_rate);
+    errors.range(
+        format!("{rat}.bitrate_kbps"),
+        rung.bitrate_kbps,
+        BITRATE_KBPS,
+    );
+    if let Some(profile) = rung.profile {
+        let allowed = match rung.codec {
+            Codec::H264 => true,
+            Codec::Hevc => profile == Profile::Main,
+        };
+        if !allowed {
+            errors.push(
+                format!("{rat}.profile"),
+                "HEVC supports only the \"main\" profile",
+            );
+        }
+    }
+}
+
+fn check_audio(errors: &mut Errors, at: &str, audio: &Audio) {
+    errors.range(
+        format!("{at}.audio.bitrate_kbps"),
+        audio.bitrate_kbps,
+        (32, 512),
+    );
+    if ![44_100, 48_000].contains(&audio.sample_rate) {
+        errors.push(format!("{at}.audio.sample_rate"), "must be 44100 or 48000");
+    }
+    if ![1, 2].contains(&audio.channels) {
+        errors.push(format!("{at}.audio.channels"), "must be 1 or 2");
+    }
+}
+
+fn check_outputs(
+    errors: &mut Errors,
+    at: &str,
+    channel: &Channel,
+    bound_ports: &mut HashMap<u16, String>,
+) {
+    if channel.outputs.is_empty() {
+        errors.push(format!("{at}.outputs"), "at least one output is required");
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (oi, output) in channel.outputs.iter().enumerate() {
+        let oat = format!("{at}.outputs[{oi}]");
+        check_name(errors, format!("{oat}.name"), &output.name);
+        if names.insert(&output.name, oi).is_some() {
+            errors.push(
+                format!("{oat}.name"),
+                format!("duplicate output name {:?}", output.name),
+            );
+        }
+        check_output_renditions(errors, &oat, channel, output);
+        check_transport(errors, &oat, channel, output, bound_ports);
+    }
+}
+
+fn check_output_renditions(errors: &mut Errors, oat: &str, channel: &Channel, output: &Output) {
+    let Some(list) = &output.renditions else {
+        return;
+    };
+    if list.is_empty() {
+        errors.push(
+            format!("{oat}.renditions"),
+            "must list at least one rendition (leave it out to carry the whole ladder)",
+        );
+    }
+    for (i, name) in list.iter().enumerate() {
+        if !channel.ladder.iter().any(|r| &r.name == name) {
+            errors.push(
+                format!("{oat}.renditions[{i}]"),
+                format!("no rendition named {name:?} in this channel's ladder"),
+            );
+        } else if list[..i].contains(name) {
+            errors.push(
+                format!("{oat}.renditions[{i}]"),
+                format!("rendition {name:?} is listed twice"),
+            );
+        }
+    }
+}
+
+fn check_transport(
+    errors: &mut Errors,
+    oat: &str,
+    channel: &Channel,
+    output: &Output,
+    bound_ports: &mut HashMap<u16, String>,
+) {
+    match &output.transport {
+        OutputTransport::Srt {
+            mode,
+            address,
+            port,
+            latency_ms,
+            passphrase,
+            stream_id,
+            ..
+        } => {
+            check_address(errors, format!("{oat}.address"), address);
+            if *mode == SrtMode::Caller && (address == "0.0.0.0" || address == "::") {
+                errors.push(
+                    format!("{oat}.address"),
+                    "caller mode needs the receiver's address",
+                );
+            }
+            check_port(errors, format!("{oat}.port"), *port);
+            errors.range(format!("{oat}.latency_ms"), *latency_ms, SRT_LATENCY_MS);
+            check_passphrase(errors, format!("{oat}.passphrase"), passphrase.as_ref());
+            check_stream_id(errors, format!("{oat}.stream_id"), stream_id.as_deref());
+        }
+        OutputTransport::Udp {
+            address, port, ttl, ..
+        } => {
+            check_address(errors, format!("{oat}.address"), address);
+            check_port(errors, format!("{oat}.port"), *port);
+            errors.range(format!("{oat}.ttl"), *ttl, (1, 255));
+        }
+        OutputTransport::File { path } => {
+            if path.as_os_str().is_empty() {
+                errors.push(format!("{oat}.path"), "must not be empty");
+            }
+        }
+    }
+    if let Some(port) = output.transport.bound_port() {
+        claim_port(
+            errors,
+            bound_ports,
+            format!("{oat}.port"),
+            port,
+            format!("output {:?} of channel {:?}", output.name, channel.name),
+        );
+    }
+}

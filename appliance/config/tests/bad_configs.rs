@@ -1,0 +1,233 @@
+//! Table test: each bad config and the exact error an operator sees.
+//!
+//! Each case starts from a small valid config (two rungs, two outputs) and changes one thing, so
+//! the message pins down exactly that rule.
+
+use feedline_config::parse;
+
+const BASE: &str = r#"
+[[channels]]
+name = "main"
+[channels.input]
+type = "test_pattern"
+width = 1280
+height = 720
+frame_rate = 30
+[channels.video]
+gop_frames = 60
+[[channels.ladder]]
+name = "720p"
+width = 1280
+height = 720
+frame_rate = 30
+bitrate_kbps = 3000
+[[channels.ladder]]
+name = "360p"
+width = 640
+height = 360
+frame_rate = 30
+bitrate_kbps = 800
+[[channels.outputs]]
+name = "primary"
+type = "srt"
+mode = "listener"
+port = 9000
+[[channels.outputs]]
+name = "backup"
+type = "srt"
+mode = "caller"
+address = "203.0.113.7"
+port = 9001
+"#;
+
+fn error_for(edit: impl Fn(&str) -> String) -> String {
+    let text = edit(BASE);
+    match parse(&text) {
+        Ok(_) => panic!("config should have been rejected:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn replace(from: &'static str, to: &'static str) -> impl Fn(&str) -> String {
+    move |base: &str| {
+        assert!(base.contains(from), "test bug: {from:?} not in base config");
+        base.replacen(from, to, 1)
+    }
+}
+
+/// (what is wrong, how to break the base config, the exact error line expected)
+type Case = (&'static str, Box<dyn Fn(&str) -> String>, &'static str);
+
+#[test]
+fn base_config_is_valid() {
+    parse(BASE).expect("the base of the table must be valid");
+}
+
+#[test]
+fn bad_configs_are_rejected_with_their_field_path() {
+    let cases: Vec<Case> = vec![
+        (
+            "bitrate too high",
+            Box::new(replace("bitrate_kbps = 800", "bitrate_kbps = 200000")),
+            "channels[0].ladder[1].bitrate_kbps: must be between 100 and 100000",
+        ),
+        (
+            "bitrate too low",
+            Box::new(replace("bitrate_kbps = 3000", "bitrate_kbps = 50")),
+            "channels[0].ladder[0].bitrate_kbps: must be between 100 and 100000",
+        ),
+        (
+            "zero width",
+            Box::new(replace("width = 640", "width = 0")),
+            "channels[0].ladder[1].width: must be between 16 and 7680",
+        ),
+        (
+            "odd height",
+            Box::new(replace("height = 360", "height = 361")),
+            "channels[0].ladder[1].height: must be even",
+        ),
+        (
+            "duplicate rendition names",
+            Box::new(replace("name = \"360p\"", "name = \"720p\"")),
+            "channels[0].ladder[1].name: duplicate rendition name \"720p\"",
+        ),
+        (
+            "duplicate output names",
+            Box::new(replace("name = \"backup\"", "name = \"primary\"")),
+            "channels[0].outputs[1].name: duplicate output name \"primary\"",
+        ),
+        (
+            "duplicate channel names",
+            Box::new(|base: &str| {
+                let second = base
+                    .replace("port = 9000", "port = 9100")
+                    .replace("port = 9001", "port = 9101");
+                format!("{base}\n{second}")
+            }),
+            "channels[1].name: duplicate channel name \"main\"",
+        ),
+        (
+            "two listeners on one port",
+            Box::new(replace(
+                "mode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "mode = \"listener\"\nport = 9000",
+            )),
+            "channels[0].outputs[1].port: port 9000 is already used by output \"primary\" of channel \"main\"",
+        ),
+        (
+            "passphrase too short",
+            Box::new(replace("port = 9000", "port = 9000\npassphrase = \"short\"")),
+            "channels[0].outputs[0].passphrase: must be 10 to 79 characters",
+        ),
+        (
+            "passphrase too long",
+            Box::new(|base: &str| {
+                base.replacen(
+                    "port = 9000",
+                    &format!("port = 9000\npassphrase = \"{}\"", "x".repeat(80)),
+                    1,
+                )
+            }),
+            "channels[0].outputs[0].passphrase: must be 10 to 79 characters",
+        ),
+        (
+            "output names a rendition that does not exist",
+            Box::new(replace("port = 9001", "port = 9001\nrenditions = [\"720p\", \"4k\"]")),
+            "channels[0].outputs[1].renditions[1]: no rendition named \"4k\" in this channel's ladder",
+        ),
+        (
+            "unknown key in a rendition",
+            Box::new(replace("bitrate_kbps = 800", "bitrate_kbps = 800\nbitrate = 800")),
+            "channels[0].ladder[1].bitrate: unknown field `bitrate`, expected one of `name`, `width`, `height`, `frame_rate`, `codec`, `bitrate_kbps`, `profile`, `encoder`",
+        ),
+        (
+            "unknown key in an output",
+            Box::new(replace("port = 9001", "port = 9001\nlatncy_ms = 200")),
+            "channels[0].outputs[1].latncy_ms: unknown field `latncy_ms`, expected one of `name`, `renditions`, `mode`, `address`, `port`, `latency_ms`, `passphrase`, `encryption`, `stream_id`",
+        ),
+        (
+            "unknown SRT mode",
+            Box::new(replace("mode = \"listener\"", "mode = \"server\"")),
+            "channels[0].outputs[0]: unknown variant `server`, expected one of `caller`, `listener`, `rendezvous`",
+        ),
+        (
+            "wrong type",
+            Box::new(replace("bitrate_kbps = 3000", "bitrate_kbps = \"fast\"")),
+            "channels[0].ladder[0].bitrate_kbps: invalid type: string \"fast\", expected u32",
+        ),
+        (
+            "SRT latency out of range",
+            Box::new(replace("port = 9000", "port = 9000\nlatency_ms = 5")),
+            "channels[0].outputs[0].latency_ms: must be between 20 and 10000",
+        ),
+        (
+            "port zero",
+            Box::new(replace("port = 9001", "port = 0")),
+            "channels[0].outputs[1].port: must be between 1 and 65535",
+        ),
+        (
+            "caller without a receiver address",
+            Box::new(replace("address = \"203.0.113.7\"\n", "")),
+            "channels[0].outputs[1].address: caller mode needs the receiver's address",
+        ),
+        (
+            "rendition frame rate not a divisor",
+            Box::new(replace("frame_rate = 30\nbitrate_kbps = 800", "frame_rate = 25\nbitrate_kbps = 800")),
+            "channels[0].ladder[1].frame_rate: 25 fps must equal the ladder's highest rate (30 fps) or divide it by a whole number",
+        ),
+        (
+            "GOP not aligned with a half-rate rung",
+            Box::new(|base: &str| {
+                base.replacen("gop_frames = 60", "gop_frames = 45", 1)
+                    .replacen("frame_rate = 30\nbitrate_kbps = 800", "frame_rate = 15\nbitrate_kbps = 800", 1)
+            }),
+            "channels[0].video.gop_frames: 45 frames at 30 fps is not a whole number of frames at 15 fps (rendition \"360p\"), so IDRs could not align",
+        ),
+        (
+            "B-frames with low latency",
+            Box::new(replace("gop_frames = 60", "gop_frames = 60\nb_frames = 2")),
+            "channels[0].video.b_frames: must be 0 when latency is \"low\"",
+        ),
+        (
+            "empty ladder",
+            Box::new(|base: &str| {
+                let start = base.find("[[channels.ladder]]").expect("ladder");
+                let end = base.find("[[channels.outputs]]").expect("outputs");
+                format!("{}{}", &base[..start], &base[end..])
+            }),
+            "channels[0]: missing field `ladder`",
+        ),
+        (
+            "HEVC with high profile",
+            Box::new(replace("bitrate_kbps = 800", "bitrate_kbps = 800\ncodec = \"hevc\"\nprofile = \"high\"")),
+            "channels[0].ladder[1].profile: HEVC supports only the \"main\" profile",
+        ),
+        (
+            "audio sample rate",
+            Box::new(replace("[[channels.ladder]]", "[channels.audio]\nsample_rate = 32000\n[[channels.ladder]]")),
+            "channels[0].audio.sample_rate: must be 44100 or 48000",
+        ),
+        (
+            "bad channel name",
+            Box::new(replace("name = \"main\"", "name = \"main feed!\"")),
+            "channels[0].name: must be 1 to 32 characters of A-Z, a-z, 0-9, '-' or '_'",
+        ),
+        (
+            "unknown input type",
+            Box::new(replace("type = \"test_pattern\"", "type = \"ndi\"")),
+            "channels[0].input.type: unknown variant `ndi`, expected one of `test_pattern`, `file`, `srt`, `udp`, `v4l2`, `decklink`",
+        ),
+    ];
+
+    let mut failures = Vec::new();
+    for (what, edit, expected) in &cases {
+        let got = error_for(edit);
+        if !got.lines().any(|line| line == *expected) {
+            failures.push(format!(
+                "{what}:\n  expected: {expected}\n  got:      {got}"
+            ));
+        }
+    }
+    assert!(cases.len() >= 15);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

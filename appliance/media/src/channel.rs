@@ -1,0 +1,279 @@
+//! A running channel: its encoding pipeline (rebuilt after a failure) and its outputs.
+
+use crate::graph;
+use crate::output::OutputHandle;
+use crate::status::OutputStatus;
+use feedline_config::{Channel, Input};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
+
+/// How long a failed channel waits before it rebuilds its pipeline, at most.
+const RESTART_CAP: Duration = Duration::from_secs(5);
+
+pub struct ChannelRunner {
+    name: String,
+    outputs: Vec<OutputHandle>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ChannelRunner {
+    /// Starts the channel's outputs, then its encoding pipeline. `on_finished` runs when a
+    /// non-looping input has been played to its end and every output has drained.
+    pub fn start(
+        channel: Channel,
+        process_start: Instant,
+        on_finished: Box<dyn Fn() + Send>,
+    ) -> Self {
+        let outputs: Vec<OutputHandle> = channel
+            .outputs
+            .iter()
+            .map(|o| OutputHandle::start(&channel.name, o, process_start))
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = Worker {
+            channel: channel.clone(),
+            outputs: outputs.clone(),
+            stop: stop.clone(),
+            process_start,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("ch-{}", channel.name))
+            .spawn(move || {
+                if worker.run() {
+                    for o in &worker.outputs {
+                        o.join();
+                    }
+                    on_finished();
+                }
+            })
+            .ok();
+        ChannelRunner {
+            name: channel.name,
+            outputs,
+            stop,
+            thread,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn output_status(&self) -> Vec<OutputStatus> {
+        self.outputs.iter().map(OutputHandle::status).collect()
+    }
+
+    /// Stops the pipeline and the outputs; bounded well under 2 s.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        for o in &self.outputs {
+            o.stop();
+        }
+    }
+}
+
+struct Worker {
+    channel: Channel,
+    outputs: Vec<OutputHandle>,
+    stop: Arc<AtomicBool>,
+    process_start: Instant,
+}
+
+enum Run {
+    Stopped,
+    Finished,
+    Failed,
+}
+
+impl Worker {
+    /// Returns true when the input reached its end (the channel is finished).
+    fn run(&self) -> bool {
+        let mut failures: u32 = 0;
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            let started = Instant::now();
+            match self.run_once() {
+                Run::Stopped => return false,
+                Run::Finished => return true,
+                Run::Failed => {
+                    if started.elapsed() > Duration::from_secs(30) {
+                        failures = 0;
+                    }
+                    let wait = Duration::from_millis(500)
+                        .saturating_mul(1u32 << failures.min(4))
+                        .min(RESTART_CAP);
+                    failures += 1;
+                    warn!(channel = %self.channel.name, retry_in_ms = wait.as_millis() as u64,
+                        "channel restarting after failure");
+                    let until = Instant::now() + wait;
+                    while Instant::now() < until {
+                        if self.stop.load(Ordering::SeqCst) {
+                            return false;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            }
+        }
+    }
+
+    fn describe_input(&self) -> String {
+        match &self.channel.input {
+            Input::File { path, .. } => format!("file {}", path.display()),
+            Input::Srt {
+                mode,
+                address,
+                port,
+                ..
+            } => format!("srt {mode:?} {address}:{port}").to_lowercase(),
+            Input::Udp { address, port, .. } => format!("udp {address}:{port}"),
+            Input::V4l2 { device, .. } => format!("v4l2 {}", device.display()),
+            Input::Decklink {
+                device_number,
+                mode,
+                ..
+            } => {
+                format!("decklink {device_number} {mode}")
+            }
+            Input::TestPattern { .. } => "test pattern".to_string(),
+        }
+    }
+
+    fn run_once(&self) -> Run {
+        let name = &self.channel.name;
+        let graph = match graph::build(&self.channel, &self.outputs) {
+            Ok(g) => g,
+            Err(e) => {
+                error!(channel = %name, error = %e, "channel cannot be built");
+                return Run::Failed;
+            }
+        };
+        let pipeline = graph.pipeline;
+        let Some(bus) = pipeline.bus() else {
+            return Run::Failed;
+        };
+        let target = if graph.loop_playback {
+            gst::State::Paused
+        } else {
+            gst::State::Playing
+        };
+        if pipeline.set_state(target).is_err() {
+            let reason = pop_error(&bus).unwrap_or_else(|| "state change failed".into());
+            error!(channel = %name, input = %self.describe_input(), %reason, "channel failed to start");
+            let _ = pipeline.set_state(gst::State::Null);
+            return Run::Failed;
+        }
+        let mut looping_started = false;
+        let mut announced = false;
+        let outcome = loop {
+            if self.stop.load(Ordering::SeqCst) {
+                break Run::Stopped;
+            }
+            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) else {
+                continue;
+            };
+            match msg.view() {
+                gst::MessageView::Error(err) => {
+                    let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
+                    let reason = format!(
+                        "{} ({})",
+                        err.error(),
+                        err.debug().map(|d| d.to_string()).unwrap_or_default()
+                    );
+                    if is_input_element(&source, name) {
+                        error!(channel = %name, input = %self.describe_input(), element = %source, %reason,
+                            "input failed");
+                    } else {
+                        error!(channel = %name, element = %source, %reason, "channel pipeline error");
+                    }
+                    break Run::Failed;
+                }
+                gst::MessageView::Warning(w) => {
+                    warn!(channel = %name, element = ?msg.src().map(|s| s.name()), warning = %w.error(), "pipeline warning");
+                }
+                gst::MessageView::Eos(_) => {
+                    info!(channel = %name, "input ended; channel finished");
+                    break Run::Finished;
+                }
+                gst::MessageView::AsyncDone(_) if graph.loop_playback && !looping_started => {
+                    // First preroll: arm the looping segment, then play.
+                    looping_started = true;
+                    let _ = pipeline.seek(
+                        1.0,
+                        gst::SeekFlags::FLUSH | gst::SeekFlags::SEGMENT,
+                        gst::SeekType::Set,
+                        gst::ClockTime::ZERO,
+                        gst::SeekType::None,
+                        gst::ClockTime::NONE,
+                    );
+                    let _ = pipeline.set_state(gst::State::Playing);
+                }
+                gst::MessageView::SegmentDone(_) => {
+                    // Non-flushing seek back to the start: running time keeps counting, so PTS
+                    // and timecode continue across the loop.
+                    let _ = pipeline.seek(
+                        1.0,
+                        gst::SeekFlags::SEGMENT,
+                        gst::SeekType::Set,
+                        gst::ClockTime::ZERO,
+                        gst::SeekType::None,
+                        gst::ClockTime::NONE,
+                    );
+                }
+                gst::MessageView::StateChanged(sc)
+                    if !announced
+                        && sc.current() == gst::State::Playing
+                        && msg.src() == Some(pipeline.upcast_ref::<gst::Object>()) =>
+                {
+                    announced = true;
+                    info!(channel = %name, input = %self.describe_input(),
+                        since_process_start_ms = self.process_start.elapsed().as_millis() as u64,
+                        "channel running");
+                }
+                _ => {}
+            }
+        };
+        let _ = pipeline.set_state(gst::State::Null);
+        outcome
+    }
+}
+
+fn is_input_element(element: &str, channel: &str) -> bool {
+    let Some(rest) = element.strip_prefix(&format!("{channel}-")) else {
+        return false;
+    };
+    [
+        "file", "srt", "udp", "v4l2", "decklink", "decode", "pattern", "tone", "ts-caps",
+    ]
+    .iter()
+    .any(|p| rest.starts_with(p))
+        || rest.starts_with("decodebin")
+        || element.starts_with("decodebin")
+        || element.starts_with("typefind")
+}
+
+fn pop_error(bus: &gst::Bus) -> Option<String> {
+    let msg = bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(100),
+        &[gst::MessageType::Error],
+    )?;
+    match msg.view() {
+        gst::MessageView::Error(err) => Some(format!(
+            "{} ({})",
+            err.error(),
+            err.debug().map(|d| d.to_string()).unwrap_or_default()
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,366 @@
+//! Builds one channel's media graph:
+//! input → normalise (rate, format) → timecode → tee → per-rung scale/encode/parse → tee →
+//! per-output MPEG-TS mux → appsink (handed to the output's isolated transport).
+
+use crate::encoder::choose_backend;
+use crate::input::{self, InputPlan};
+use crate::ladder::{self, AUDIO_PID};
+use crate::output::OutputHandle;
+use crate::spec::{build_chain, to_launch_line, ElementSpec};
+use crate::MediaError;
+use feedline_config::{Channel, Input, TimecodeSource};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::sync::{Arc, Mutex};
+use tracing::{debug, info, warn};
+
+pub struct ChannelGraph {
+    pub pipeline: gst::Pipeline,
+    /// Loop the file input with segment seeks.
+    pub loop_playback: bool,
+}
+
+/// The elements between the input and the video tee.
+pub fn video_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<ElementSpec> {
+    let rate = channel.channel_frame_rate();
+    let mut chain = Vec::new();
+    if live_pace {
+        chain.push(ElementSpec::new(
+            "clocksync",
+            format!("{prefix}-video-pace"),
+        ));
+    }
+    if !matches!(channel.input, Input::TestPattern { .. }) {
+        // Interlaced sources (1080i SDI, broadcast TS) are made progressive; a progressive
+        // source passes through untouched.
+        chain.push(ElementSpec::new(
+            "deinterlace",
+            format!("{prefix}-deinterlace"),
+        ));
+    }
+    chain.push(ElementSpec::new(
+        "videoconvert",
+        format!("{prefix}-convert"),
+    ));
+    chain.push(ElementSpec::new("videorate", format!("{prefix}-rate")));
+    chain.push(ElementSpec::caps(
+        format!("{prefix}-video-caps"),
+        format!(
+            "video/x-raw,format=I420,framerate={}/{}",
+            rate.num, rate.den
+        ),
+    ));
+    chain.push(timecode_stamper(channel, prefix));
+    if InputPlan::burns_timecode(&channel.input) {
+        let height = match channel.input {
+            Input::TestPattern { height, .. } => height,
+            _ => 1080,
+        };
+        chain.push(
+            ElementSpec::new("timeoverlay", format!("{prefix}-burn-in"))
+                .prop("time-mode", "time-code")
+                .prop("halignment", "center")
+                .prop("valignment", "bottom")
+                .prop("font-desc", format!("Sans Bold {}", (height / 24).max(8)))
+                .prop("shaded-background", true),
+        );
+    }
+    chain.push(
+        ElementSpec::new("tee", format!("{prefix}-video-tee")).prop("allow-not-linked", true),
+    );
+    chain
+}
+
+pub fn timecode_stamper(channel: &Channel, prefix: &str) -> ElementSpec {
+    ElementSpec::new("timecodestamper", format!("{prefix}-timecode"))
+        .prop(
+            "source",
+            match channel.timecode.source {
+                TimecodeSource::SystemClock => "rtc",
+                TimecodeSource::Internal => "internal",
+            },
+        )
+        .prop("set", "always")
+        .prop(
+            "drop-frame",
+            channel.channel_frame_rate().is_drop_frame_rate(),
+        )
+}
+
+pub fn audio_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<ElementSpec> {
+    let a = &channel.audio;
+    let mut chain = Vec::new();
+    if live_pace {
+        chain.push(ElementSpec::new(
+            "clocksync",
+            format!("{prefix}-audio-pace"),
+        ));
+    }
+    chain.extend([
+        ElementSpec::new("audioconvert", format!("{prefix}-audio-convert")),
+        ElementSpec::new("audioresample", format!("{prefix}-audio-resample")),
+        ElementSpec::caps(
+            format!("{prefix}-audio-caps"),
+            format!("audio/x-raw,rate={},channels={}", a.sample_rate, a.channels),
+        ),
+        ElementSpec::new("avenc_aac", format!("{prefix}-aac"))
+            .prop("bitrate", a.bitrate_kbps * 1000),
+        ElementSpec::new("aacparse", format!("{prefix}-aac-parse")),
+        ElementSpec::new("tee", format!("{prefix}-audio-tee")).prop("allow-not-linked", true),
+    ]);
+    chain
+}
+
+fn factory_available(name: &str) -> bool {
+    gst::ElementFactory::find(name).is_some()
+}
+
+pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph, MediaError> {
+    let prefix = channel.name.as_str();
+    let pipeline = gst::Pipeline::with_name(&format!("channel-{prefix}"));
+    let bin = pipeline.upcast_ref::<gst::Bin>();
+    let plan = input::plan(&channel.input, prefix);
+    let live_pace = matches!(
+        plan,
+        InputPlan::Decoded {
+            live_pace: true,
+            ..
+        }
+    );
+
+    let video_chain = video_normalise(channel, prefix, live_pace);
+    let audio_chain = audio_normalise(channel, prefix, live_pace);
+    let video = build_chain(bin, &video_chain)?;
+    let audio = build_chain(bin, &audio_chain)?;
+    let video_tee = video
+        .last()
+        .cloned()
+        .ok_or_else(|| MediaError::Link("empty video chain".into()))?;
+    let audio_tee = audio
+        .last()
+        .cloned()
+        .ok_or_else(|| MediaError::Link("empty audio chain".into()))?;
+
+    let mut loop_playback = false;
+    match &plan {
+        InputPlan::Raw { video: v, audio: a } => {
+            info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
+            let vsrc = build_chain(bin, v)?;
+            let asrc = build_chain(bin, a)?;
+            link(vsrc.last(), &video[0])?;
+            link(asrc.last(), &audio[0])?;
+        }
+        InputPlan::Decoded {
+            source,
+            loop_playback: lp,
+            ..
+        } => {
+            info!(channel = prefix, source = %to_launch_line(source), "input");
+            loop_playback = *lp;
+            let src = build_chain(bin, source)?;
+            let decoder = src
+                .last()
+                .cloned()
+                .ok_or_else(|| MediaError::Link("empty source".into()))?;
+            connect_decoded_pads(&pipeline, &decoder, &video[0], &audio[0], channel)?;
+        }
+    }
+
+    // The ladder.
+    let mut rung_tees = Vec::new();
+    for rung in &channel.ladder {
+        let backend =
+            choose_backend(rung.encoder, rung.codec, factory_available).map_err(|reason| {
+                MediaError::NoEncoder {
+                    rendition: rung.name.clone(),
+                    codec: format!("{:?}", rung.codec),
+                    reason,
+                }
+            })?;
+        let mut chain = ladder::rendition_chain(channel, rung, backend, prefix);
+        chain.push(
+            ElementSpec::new("tee", format!("{prefix}-{}-tee", rung.name))
+                .prop("allow-not-linked", true),
+        );
+        info!(channel = prefix, rendition = %rung.name, backend = backend.name(), chain = %to_launch_line(&chain), "rendition");
+        let elements = build_chain(bin, &chain)?;
+        link(Some(&video_tee), &elements[0])?;
+        rung_tees.push(
+            elements
+                .last()
+                .cloned()
+                .ok_or_else(|| MediaError::Link("empty rung".into()))?,
+        );
+    }
+
+    // One TS mux per output, carrying its renditions and the audio.
+    for (oi, output) in channel.outputs.iter().enumerate() {
+        let handle = outputs
+            .get(oi)
+            .cloned()
+            .ok_or_else(|| MediaError::Link(format!("no handle for output {}", output.name)))?;
+        let op = format!("{prefix}-{}", output.name);
+        let mux = ElementSpec::new("mpegtsmux", format!("{op}-mux"))
+            .prop("alignment", 7)
+            .build()?;
+        let sink = ElementSpec::new("appsink", format!("{op}-appsink"))
+            .prop("sync", false)
+            .prop("async", false)
+            .prop("emit-signals", false)
+            .build()?;
+        bin.add_many([&mux, &sink])
+            .map_err(|e| MediaError::Link(e.to_string()))?;
+        mux.link(&sink)
+            .map_err(|e| MediaError::Link(format!("{op}-mux ! appsink: {e}")))?;
+        for (ri, rung) in channel.ladder.iter().enumerate() {
+            let carried = output
+                .renditions
+                .as_ref()
+                .is_none_or(|list| list.contains(&rung.name));
+            if carried {
+                attach_to_mux(
+                    bin,
+                    &rung_tees[ri],
+                    &mux,
+                    ladder::video_pid(ri),
+                    &format!("{op}-{}", rung.name),
+                )?;
+            }
+        }
+        attach_to_mux(bin, &audio_tee, &mux, AUDIO_PID, &format!("{op}-audio"))?;
+        let appsink = sink
+            .downcast::<gst_app::AppSink>()
+            .map_err(|_| MediaError::Link("appsink".into()))?;
+        bridge_to_output(&appsink, handle);
+    }
+
+    Ok(ChannelGraph {
+        pipeline,
+        loop_playback,
+    })
+}
+
+fn link(src: Option<&gst::Element>, sink: &gst::Element) -> Result<(), MediaError> {
+    let src = src.ok_or_else(|| MediaError::Link("empty chain".into()))?;
+    src.link(sink)
+        .map_err(|e| MediaError::Link(format!("{} ! {}: {e}", src.name(), sink.name())))
+}
+
+fn attach_to_mux(
+    bin: &gst::Bin,
+    tee: &gst::Element,
+    mux: &gst::Element,
+    pid: u32,
+    name: &str,
+) -> Result<(), MediaError> {
+    let queue = ElementSpec::new("queue", format!("{name}-queue"))
+        .prop("max-size-time", 2_000_000_000u64)
+        .prop("max-size-buffers", 0)
+        .prop("max-size-bytes", 0)
+        .build()?;
+    bin.add(&queue)
+        .map_err(|e| MediaError::Link(e.to_string()))?;
+    tee.link(&queue)
+        .map_err(|e| MediaError::Link(format!("{} ! {name}-queue: {e}", tee.name())))?;
+    let mux_pad = mux
+        .request_pad_simple(&format!("sink_{pid}"))
+        .ok_or_else(|| MediaError::Link(format!("{}: no pad for PID {pid}", mux.name())))?;
+    let queue_src = queue
+        .static_pad("src")
+        .ok_or_else(|| MediaError::Link("queue src".into()))?;
+    queue_src
+        .link(&mux_pad)
+        .map_err(|e| MediaError::Link(format!("{name}-queue ! {}: {e:?}", mux.name())))?;
+    Ok(())
+}
+
+/// The muxer's TS leaves the encoding pipeline here, for the output's own transport pipeline.
+fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputHandle) {
+    let eos_output = output.clone();
+    appsink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let Some(list) = sample.buffer_list() {
+                    for buffer in list.iter_owned() {
+                        output.push(buffer);
+                    }
+                } else if let Some(buffer) = sample.buffer_owned() {
+                    output.push(buffer);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .eos(move |_| eos_output.end_of_stream())
+            .build(),
+    );
+}
+
+/// Links decodebin's raw pads as they appear: the first video pad to the video chain, the first
+/// audio pad to the audio chain. A stream without audio gets silence, so every output keeps an
+/// audio PID.
+fn connect_decoded_pads(
+    pipeline: &gst::Pipeline,
+    decoder: &gst::Element,
+    video_head: &gst::Element,
+    audio_head: &gst::Element,
+    channel: &Channel,
+) -> Result<(), MediaError> {
+    let video_sink = video_head
+        .static_pad("sink")
+        .ok_or_else(|| MediaError::Link("video head".into()))?;
+    let audio_sink = audio_head
+        .static_pad("sink")
+        .ok_or_else(|| MediaError::Link("audio head".into()))?;
+    let name = channel.name.clone();
+    let (vs, as_) = (video_sink.clone(), audio_sink.clone());
+    decoder.connect_pad_added(move |_, pad| {
+        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+        let kind = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
+        let target = if kind.starts_with("video/") {
+            &vs
+        } else if kind.starts_with("audio/") {
+            &as_
+        } else {
+            return;
+        };
+        if target.is_linked() {
+            debug!(channel = %name, %kind, "ignoring extra decoded stream");
+            return;
+        }
+        if let Err(e) = pad.link(target) {
+            warn!(channel = %name, %kind, error = ?e, "cannot link decoded stream");
+        }
+    });
+    let weak = pipeline.downgrade();
+    let name = channel.name.clone();
+    let added = Arc::new(Mutex::new(false));
+    decoder.connect_no_more_pads(move |_| {
+        let Some(pipeline) = weak.upgrade() else {
+            return;
+        };
+        if !video_sink.is_linked() {
+            warn!(channel = %name, "input has no video stream");
+        }
+        let mut done = added.lock().unwrap_or_else(|p| p.into_inner());
+        if !audio_sink.is_linked() && !*done {
+            *done = true;
+            info!(channel = %name, "input has no audio; sending silence");
+            let bin = pipeline.upcast_ref::<gst::Bin>();
+            if let Ok(elements) = build_chain(bin, &input::silence(&name)) {
+                if let Some(src) = elements.last() {
+                    let _ = src.link_pads(
+                        Some("src"),
+                        &audio_sink.parent_element().unwrap_or_else(|| src.clone()),
+                        Some("sink"),
+                    );
+                    let _ = src.sync_state_with_parent();
+                }
+            }
+        }
+    });
+    Ok(())
+}

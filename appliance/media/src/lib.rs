@@ -1,0 +1,26 @@
+//! Everything GStreamer: inputs, timecode, ladder, encoder backends, muxing and outputs.
+//!
+//! The rest of Feedline talks to this crate through `ChannelRunner` (start/stop/status) and
+//! `probe()`; no GStreamer type crosses its boundary.
+
+mod channel;
+pub mod encoder;
+mod error;
+pub mod graph;
+pub mod input;
+pub mod ladder;
+mod output;
+pub mod probe;
+pub mod spec;
+pub mod status;
+pub mod transport;
+
+pub use channel::ChannelRunner;
+pub use error::MediaError;
+pub use output::backoff;
+pub use status::{OutputState, OutputStatus, SrtLinkStats};
+
+/// Initialises GStreamer once per process.
+pub fn init() -> Result<(), MediaError> {
+    gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))
+}

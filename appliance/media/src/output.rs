@@ -1,0 +1,375 @@
+//! One output's transport, isolated in its own pipeline and thread.
+//!
+//! The channel's muxer hands TS buffers to `OutputHandle::push`, which never blocks (a network
+//! output drops its oldest data when the receiver is slow or absent). The output thread builds
+//! `appsrc ! <sink>`, watches it, and on failure tears it down and tries again with capped
+//! exponential backoff, while the encoder and the other outputs carry on.
+
+use crate::spec::ElementSpec;
+use crate::status::{OutputState, OutputStatus, SrtLinkStats};
+use crate::transport;
+use feedline_config::{Output, OutputTransport};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
+
+pub const BACKOFF_START: Duration = Duration::from_millis(100);
+/// Capped low so that a receiver that comes back is served again within about a second.
+pub const BACKOFF_CAP: Duration = Duration::from_millis(1000);
+/// Network outputs buffer at most this much TS while a receiver is slow; older data is dropped.
+const NETWORK_QUEUE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Exponential backoff: 100 ms, 200 ms, 400 ms, … capped at `BACKOFF_CAP`.
+pub fn backoff(attempt: u32) -> Duration {
+    let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
+    BACKOFF_START.saturating_mul(factor).min(BACKOFF_CAP)
+}
+
+struct Shared {
+    channel: String,
+    status: Mutex<OutputStatus>,
+    appsrc: Mutex<Option<gst_app::AppSrc>>,
+    stop: AtomicBool,
+    /// The input ended (non-looping file): drain, then stop.
+    eos: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct OutputHandle {
+    shared: Arc<Shared>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl OutputHandle {
+    pub fn start(channel: &str, output: &Output, process_start: Instant) -> Self {
+        let shared = Arc::new(Shared {
+            channel: channel.to_string(),
+            status: Mutex::new(OutputStatus::new(&output.name)),
+            appsrc: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            eos: AtomicBool::new(false),
+        });
+        let runner = Runner {
+            shared: shared.clone(),
+            output: output.clone(),
+            process_start,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("out-{}", output.name))
+            .spawn(move || runner.run())
+            .ok();
+        OutputHandle {
+            shared,
+            thread: Arc::new(Mutex::new(thread)),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        lock(&self.shared.status).name.clone()
+    }
+
+    /// Hands one TS buffer to the transport. Never blocks the caller for a network output.
+    pub fn push(&self, mut buffer: gst::Buffer) {
+        let appsrc = lock(&self.shared.appsrc).clone();
+        let size = buffer.size() as u64;
+        match appsrc {
+            Some(src) => {
+                {
+                    let b = buffer.make_mut();
+                    // srtsink skips HEADER-flagged buffers once it has a streamheader, which would
+                    // drop the TS packets carrying SPS/PPS + IDR; our buffers are plain data.
+                    b.unset_flags(gst::BufferFlags::HEADER);
+                    // The transport pipeline runs on its own clock: timestamps mean nothing there.
+                    b.set_pts(gst::ClockTime::NONE);
+                    b.set_dts(gst::ClockTime::NONE);
+                }
+                if src.push_buffer(buffer).is_ok() {
+                    lock(&self.shared.status).bytes_out += size;
+                } else {
+                    lock(&self.shared.status).bytes_dropped += size;
+                }
+            }
+            None => lock(&self.shared.status).bytes_dropped += size,
+        }
+    }
+
+    /// The channel's input ended: deliver what is queued, then stop.
+    pub fn end_of_stream(&self) {
+        self.shared.eos.store(true, Ordering::SeqCst);
+        if let Some(src) = lock(&self.shared.appsrc).clone() {
+            let _ = src.end_of_stream();
+        }
+    }
+
+    pub fn status(&self) -> OutputStatus {
+        lock(&self.shared.status).clone()
+    }
+
+    /// Stops the transport and waits for its thread (bounded by the thread's own timeouts).
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.join();
+    }
+
+    /// Waits for the output thread to finish (after `stop` or the end of the stream).
+    pub fn join(&self) {
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Runner {
+    shared: Arc<Shared>,
+    output: Output,
+    process_start: Instant,
+}
+
+enum Ended {
+    Stopped,
+    Finished,
+    Failed(String),
+}
+
+impl Runner {
+    fn run(self) {
+        let mut attempt: u32 = 0;
+        loop {
+            if self.shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            lock(&self.shared.status).connection_attempts += 1;
+            let started = Instant::now();
+            let outcome = match self.build() {
+                Ok((pipeline, appsrc)) => self.watch(&pipeline, appsrc),
+                Err(reason) => {
+                    // Nothing will change by retrying a pipeline we cannot even build.
+                    error!(channel = %self.shared.channel, output = %self.output.name, %reason, "output cannot be built");
+                    self.set_state(OutputState::Failed, Some(reason));
+                    return;
+                }
+            };
+            *lock(&self.shared.appsrc) = None;
+            match outcome {
+                Ended::Stopped | Ended::Finished => break,
+                Ended::Failed(reason) => {
+                    // A connection that lived a while starts its retries from the beginning.
+                    if started.elapsed() > Duration::from_secs(10) {
+                        attempt = 0;
+                    }
+                    let wait = backoff(attempt);
+                    attempt = attempt.saturating_add(1);
+                    warn!(channel = %self.shared.channel, output = %self.output.name, %reason,
+                        retry_in_ms = wait.as_millis() as u64, attempt, "output connection lost; retrying");
+                    self.set_state(OutputState::Reconnecting, Some(reason));
+                    self.sleep_unless_stopped(wait);
+                }
+            }
+        }
+        self.set_state(OutputState::Stopped, None);
+    }
+
+    fn sleep_unless_stopped(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !self.shared.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn set_state(&self, state: OutputState, error: Option<String>) {
+        let mut status = lock(&self.shared.status);
+        if status.state != state {
+            info!(channel = %self.shared.channel, output = %self.output.name,
+                from = %status.state, to = %state, "output state changed");
+            status.state = state;
+        }
+        if error.is_some() {
+            status.last_error = error;
+        }
+    }
+
+    fn build(&self) -> Result<(gst::Pipeline, gst_app::AppSrc), String> {
+        let prefix = format!("{}-{}", self.shared.channel, self.output.name);
+        let pipeline = gst::Pipeline::with_name(&format!("output-{prefix}"));
+        let lossless = transport::is_lossless(&self.output.transport);
+        let mut src_spec = ElementSpec::new("appsrc", format!("{prefix}-src"))
+            .prop(
+                "caps",
+                "video/mpegts,systemstream=(boolean)true,packetsize=(int)188",
+            )
+            .prop("is-live", !lossless)
+            .prop("format", "time")
+            .prop("block", lossless);
+        if !lossless {
+            src_spec = src_spec
+                .prop("max-bytes", NETWORK_QUEUE_BYTES)
+                .prop("leaky-type", "downstream");
+        }
+        let sink_spec = transport::sink_spec(&self.output.transport, &prefix);
+        let src = src_spec.build().map_err(|e| e.to_string())?;
+        let sink = sink_spec.build().map_err(|e| e.to_string())?;
+        pipeline
+            .add_many([&src, &sink])
+            .map_err(|e| e.to_string())?;
+        src.link(&sink).map_err(|e| e.to_string())?;
+        self.log_first_packet(&sink);
+        let appsrc = src
+            .downcast::<gst_app::AppSrc>()
+            .map_err(|_| "appsrc is not an AppSrc".to_string())?;
+        Ok((pipeline, appsrc))
+    }
+
+    /// Logs how long after process start the first TS packet reached the transport: the
+    /// appliance's start time.
+    fn log_first_packet(&self, sink: &gst::Element) {
+        let Some(pad) = sink.static_pad("sink") else {
+            return;
+        };
+        let start = self.process_start;
+        let channel = self.shared.channel.clone();
+        let output = self.output.name.clone();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, _| {
+                info!(%channel, %output, since_process_start_ms = start.elapsed().as_millis() as u64,
+                    "first TS packet handed to the transport");
+                gst::PadProbeReturn::Remove
+            },
+        );
+    }
+
+    fn watch(&self, pipeline: &gst::Pipeline, appsrc: gst_app::AppSrc) -> Ended {
+        if let Err(e) = pipeline.set_state(gst::State::Playing) {
+            let reason = bus_error(pipeline).unwrap_or_else(|| e.to_string());
+            let _ = pipeline.set_state(gst::State::Null);
+            return Ended::Failed(reason);
+        }
+        *lock(&self.shared.appsrc) = Some(appsrc.clone());
+        if self.shared.eos.load(Ordering::SeqCst) {
+            let _ = appsrc.end_of_stream();
+        }
+        let is_srt = matches!(self.output.transport, OutputTransport::Srt { .. });
+        let sink = pipeline.by_name(&format!(
+            "{}-{}-sink",
+            self.shared.channel, self.output.name
+        ));
+        if !is_srt {
+            self.set_state(OutputState::Connected, None);
+        }
+        let bus = match pipeline.bus() {
+            Some(bus) => bus,
+            None => return Ended::Failed("pipeline has no bus".into()),
+        };
+        let mut next_stats = Instant::now();
+        let outcome = loop {
+            if self.shared.stop.load(Ordering::SeqCst) {
+                // Let what is queued leave, but never wait long: SIGTERM must finish in 2 s.
+                let _ = appsrc.end_of_stream();
+                let _ = bus.timed_pop_filtered(
+                    gst::ClockTime::from_mseconds(300),
+                    &[gst::MessageType::Eos, gst::MessageType::Error],
+                );
+                break Ended::Stopped;
+            }
+            if let Some(msg) = bus.timed_pop_filtered(
+                gst::ClockTime::from_mseconds(50),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            ) {
+                match msg.view() {
+                    gst::MessageView::Eos(_) => break Ended::Finished,
+                    gst::MessageView::Error(err) => {
+                        break Ended::Failed(format!(
+                            "{} ({})",
+                            err.error(),
+                            err.debug().map(|d| d.to_string()).unwrap_or_default()
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            if is_srt && Instant::now() >= next_stats {
+                next_stats = Instant::now() + Duration::from_millis(250);
+                if let Some(sink) = &sink {
+                    self.update_srt_stats(sink);
+                }
+            }
+        };
+        let _ = pipeline.set_state(gst::State::Null);
+        outcome
+    }
+
+    fn update_srt_stats(&self, sink: &gst::Element) {
+        let Some(stats) = sink.property::<Option<gst::Structure>>("stats") else {
+            return;
+        };
+        // Listener: one entry per caller. Caller/rendezvous: the link's figures at top level.
+        let link = match stats.get::<gst::glib::ValueArray>("callers") {
+            Ok(callers) => callers
+                .iter()
+                .next()
+                .and_then(|v| v.get::<gst::Structure>().ok()),
+            Err(_) => stats.has_field("packets-sent").then(|| stats.clone()),
+        };
+        let connected = link.is_some();
+        {
+            let mut status = lock(&self.shared.status);
+            status.srt = link.as_ref().map(srt_link_stats);
+        }
+        let state = if connected {
+            OutputState::Connected
+        } else {
+            let current = lock(&self.shared.status).state;
+            if current == OutputState::Connected {
+                OutputState::Reconnecting
+            } else {
+                current
+            }
+        };
+        self.set_state(state, None);
+    }
+}
+
+fn srt_link_stats(s: &gst::Structure) -> SrtLinkStats {
+    let f = |k: &str| s.get::<f64>(k).unwrap_or(0.0);
+    let i = |k: &str| {
+        s.get::<i64>(k)
+            .map(|v| v.max(0) as u64)
+            .or_else(|_| s.get::<i32>(k).map(|v| v.max(0) as u64))
+            .or_else(|_| s.get::<u64>(k))
+            .unwrap_or(0)
+    };
+    SrtLinkStats {
+        rtt_ms: f("rtt-ms"),
+        send_rate_mbps: f("send-rate-mbps"),
+        packets_sent: i("packets-sent"),
+        packets_lost: i("packets-sent-lost"),
+        packets_retransmitted: i("packets-retransmitted"),
+        packets_dropped: i("packets-sent-dropped"),
+        negotiated_latency_ms: i("negotiated-latency-ms"),
+    }
+}
+
+fn bus_error(pipeline: &gst::Pipeline) -> Option<String> {
+    let bus = pipeline.bus()?;
+    let msg = bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(10),
+        &[gst::MessageType::Error],
+    )?;
+    match msg.view() {
+        gst::MessageView::Error(err) => Some(format!(
+            "{} ({})",
+            err.error(),
+            err.debug().map(|d| d.to_string()).unwrap_or_default()
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,85 @@
+//! What each output transport builds (the sink element), as data.
+
+use crate::spec::ElementSpec;
+use feedline_config::{OutputTransport, SrtMode};
+
+/// SRT's default peer idle timeout is 5 s: a receiver killed without closing would keep us
+/// "sending" into nothing for that long. 1.5 s is still 150 ACK periods of silence on a live
+/// stream, so it never fires on a healthy link, and it lets an output come back well inside 2 s.
+pub const SRT_PEER_IDLE_TIMEOUT_MS: u32 = 1500;
+/// How long one caller connection attempt waits for the handshake.
+pub const SRT_CONNECT_TIMEOUT_MS: u32 = 1000;
+
+pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
+    let name = format!("{prefix}-sink");
+    match transport {
+        OutputTransport::Srt {
+            mode,
+            address,
+            port,
+            latency_ms,
+            passphrase,
+            encryption,
+            stream_id,
+        } => {
+            let host = if address.contains(':') {
+                format!("[{address}]")
+            } else {
+                address.clone()
+            };
+            // The passphrase never goes into the URI, which shows up in logs.
+            let uri = format!(
+                "srt://{host}:{port}?mode={}&peeridletimeo={SRT_PEER_IDLE_TIMEOUT_MS}&conntimeo={SRT_CONNECT_TIMEOUT_MS}",
+                mode.as_str()
+            );
+            let mut sink = ElementSpec::new("srtsink", name)
+                .prop("uri", uri)
+                .prop("latency", latency_ms)
+                // Never block the stream waiting for a receiver; we handle (re)connection.
+                .prop("wait-for-connection", false)
+                .prop("auto-reconnect", false)
+                .prop("sync", false)
+                .prop("async", false);
+            if let Some(p) = passphrase {
+                sink = sink
+                    .prop("passphrase", p.expose())
+                    .prop("pbkeylen", encryption.key_bytes());
+            }
+            if let Some(id) = stream_id {
+                sink = sink.prop("streamid", id);
+            }
+            if *mode == SrtMode::Rendezvous {
+                sink = sink.prop("localport", port);
+            }
+            sink
+        }
+        OutputTransport::Udp {
+            address,
+            port,
+            ttl,
+            interface,
+        } => {
+            let mut sink = ElementSpec::new("udpsink", name)
+                .prop("host", address)
+                .prop("port", port)
+                .prop("ttl-mc", ttl)
+                .prop("auto-multicast", true)
+                .prop("sync", false)
+                .prop("async", false);
+            if let Some(iface) = interface {
+                sink = sink.prop("multicast-iface", iface);
+            }
+            sink
+        }
+        OutputTransport::File { path } => ElementSpec::new("filesink", name)
+            .prop("location", path.display())
+            .prop("sync", false)
+            .prop("async", false),
+    }
+}
+
+/// A recording must be complete, so its queue blocks; a network output must never hold the
+/// encoder back, so its queue drops the oldest data instead.
+pub fn is_lossless(transport: &OutputTransport) -> bool {
+    matches!(transport, OutputTransport::File { .. })
+}

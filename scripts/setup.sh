@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything Feedline needs on Debian 12 (bookworm), as root: build dependencies,
+# GStreamer run-time plugins, and the real receivers the tests use. Idempotent.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+packages=$(grep -v '^#' "$here/debian-packages.txt" | tr '\n' ' ')
+
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $packages 2>/dev/null | grep -v "install ok installed" | cut -d' ' -f1 || true)
+# dpkg-query prints nothing for packages it has never heard of.
+for p in $packages; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$(echo $missing)" ]; then
+  echo "setup: installing $(echo $missing)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends $missing
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  # Debian's own toolchain; a rustup-installed one (as on our build machines) is preferred.
+  echo "setup: no cargo found; installing Debian's rustc/cargo"
+  apt-get install -y -q --no-install-recommends cargo rustc
+fi
+echo "setup: OK ($(cargo --version))"

@@ -1,0 +1,150 @@
+//! What a receiver sees, measured with ffprobe: streams, packets, keyframes and timecodes.
+
+use serde::Deserialize;
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Stream {
+    pub index: u32,
+    pub codec_type: String,
+    pub codec_name: String,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub r_frame_rate: Option<String>,
+    #[serde(default)]
+    pub sample_rate: Option<String>,
+    #[serde(default)]
+    pub channels: Option<u32>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Packet {
+    pub pts: i64,
+    pub dts: i64,
+    pub size: u64,
+    pub keyframe: bool,
+}
+
+fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "ffprobe output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+pub fn streams(file: &Path) -> Vec<Stream> {
+    let v = ffprobe(&["-show_streams"], file);
+    serde_json::from_value(v["streams"].clone()).expect("streams")
+}
+
+pub fn video_streams(file: &Path) -> Vec<Stream> {
+    let mut v: Vec<Stream> = streams(file)
+        .into_iter()
+        .filter(|s| s.codec_type == "video")
+        .collect();
+    v.sort_by_key(|s| std::cmp::Reverse(s.width.unwrap_or(0)));
+    v
+}
+
+pub fn packets(file: &Path, stream_index: u32) -> Vec<Packet> {
+    let v = ffprobe(
+        &[
+            "-select_streams",
+            &stream_index.to_string(),
+            "-show_entries",
+            "packet=pts,dts,size,flags",
+        ],
+        file,
+    );
+    v["packets"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some(Packet {
+                        pts: p["pts"].as_i64()?,
+                        dts: p["dts"].as_i64().unwrap_or(p["pts"].as_i64()?),
+                        size: p["size"].as_str()?.parse().ok()?,
+                        keyframe: p["flags"].as_str().unwrap_or("").starts_with('K'),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `pic_timing` SEI timecode of each decoded frame, in presentation order (None where a
+/// frame carries none).
+pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
+    let v = ffprobe(
+        &[
+            "-select_streams",
+            &stream_index.to_string(),
+            "-show_entries",
+            "frame=pts:frame_side_data",
+        ],
+        file,
+    );
+    v["frames"]
+        .as_array()
+        .map(|frames| {
+            frames
+                .iter()
+                .map(|f| {
+                    f["side_data_list"].as_array().and_then(|list| {
+                        list.iter().find_map(|sd| {
+                            sd["timecode"]
+                                .as_str()
+                                .map(str::to_string)
+                                .or_else(|| {
+                                    sd["timecodes"].as_array().and_then(|t| {
+                                        t.first()?["value"].as_str().map(str::to_string)
+                                    })
+                                })
+                        })
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "HH:MM:SS:FF" (or ';' before FF for drop-frame) → frame number at `fps`.
+pub fn timecode_to_frames(tc: &str, fps: u32) -> Option<u64> {
+    let parts: Vec<u64> = tc
+        .split([':', ';', '.'])
+        .map(|p| p.parse().ok())
+        .collect::<Option<Vec<_>>>()?;
+    if parts.len() != 4 {
+        return None;
+    }
+    Some(((parts[0] * 60 + parts[1]) * 60 + parts[2]) * u64::from(fps) + parts[3])
+}
+
+/// Average bitrate of a stream's packets, in kb/s, over the span of their timestamps.
+pub fn bitrate_kbps(packets: &[Packet], frame_duration_90k: i64) -> f64 {
+    if packets.len() < 2 {
+        return 0.0;
+    }
+    let bytes: u64 = packets.iter().map(|p| p.size).sum();
+    let first = packets.iter().map(|p| p.dts).min().unwrap_or(0);
+    let last = packets.iter().map(|p| p.dts).max().unwrap_or(0);
+    let seconds = (last - first + frame_duration_90k) as f64 / 90_000.0;
+    bytes as f64 * 8.0 / 1000.0 / seconds
+}

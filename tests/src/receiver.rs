@@ -1,0 +1,120 @@
+//! Real SRT/UDP receivers: ffmpeg (libsrt) and srt-live-transmit, capturing what they get.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Receiver {
+    child: Option<Child>,
+    pub capture: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Receiver {
+    /// `srt-live-transmit <uri> file://con > capture`: the raw TS bytes exactly as received.
+    pub fn srt_live_transmit(uri: &str, capture: &Path) -> Receiver {
+        let out = std::fs::File::create(capture).expect("capture file");
+        let stderr = capture.with_extension("stderr");
+        let err = std::fs::File::create(&stderr).expect("stderr file");
+        let child = Command::new("srt-live-transmit")
+            .args(["-q", uri, "file://con"])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start srt-live-transmit");
+        Receiver {
+            child: Some(child),
+            capture: capture.to_path_buf(),
+            stderr,
+        }
+    }
+
+    /// `ffmpeg -i <url> -map 0 -c copy capture.ts` for `seconds` of media.
+    pub fn ffmpeg(url: &str, seconds: u32, capture: &Path) -> Receiver {
+        let stderr = capture.with_extension("stderr");
+        let err = std::fs::File::create(&stderr).expect("stderr file");
+        let child = Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-i", url])
+            .args(["-map", "0", "-c", "copy", "-t", &seconds.to_string(), "-f", "mpegts", "-y"])
+            .arg(capture)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("start ffmpeg");
+        Receiver {
+            child: Some(child),
+            capture: capture.to_path_buf(),
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn captured_bytes(&self) -> u64 {
+        std::fs::metadata(&self.capture).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Waits until the capture holds at least `bytes`; returns how long that took.
+    pub fn wait_for_bytes(&self, bytes: u64, timeout: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if self.captured_bytes() >= bytes {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Waits for the receiver to exit by itself (ffmpeg after `-t`).
+    pub fn wait(&mut self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Stops the receiver the way an operator would (SIGINT lets it close the SRT socket).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            crate::appliance::signal(c.id(), "INT");
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(2) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the receiver without letting it close anything (a crash, a pulled cable).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
