@@ -109,14 +109,11 @@ pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
                 .map(|f| {
                     f["side_data_list"].as_array().and_then(|list| {
                         list.iter().find_map(|sd| {
-                            sd["timecode"]
-                                .as_str()
-                                .map(str::to_string)
-                                .or_else(|| {
-                                    sd["timecodes"].as_array().and_then(|t| {
-                                        t.first()?["value"].as_str().map(str::to_string)
-                                    })
-                                })
+                            sd["timecode"].as_str().map(str::to_string).or_else(|| {
+                                sd["timecodes"]
+                                    .as_array()
+                                    .and_then(|t| t.first()?["value"].as_str().map(str::to_string))
+                            })
                         })
                     })
                 })

@@ -20,7 +20,10 @@ impl Appliance {
         std::fs::File::create(&config)
             .and_then(|mut f| f.write_all(config_toml.as_bytes()))
             .expect("write config");
-        Self::spawn(dir, &["run", "--config", config.to_str().unwrap_or_default()])
+        Self::spawn(
+            dir,
+            &["run", "--config", config.to_str().unwrap_or_default()],
+        )
     }
 
     fn spawn(dir: tempfile::TempDir, args: &[&str]) -> Appliance {

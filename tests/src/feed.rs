@@ -27,7 +27,12 @@ pub struct FeedReport {
 /// Asserts the receiver got `rungs` (highest first) plus AAC 48 kHz stereo, for at least
 /// `min_seconds`, with bitrates in tolerance, IDRs at identical PTS across rungs, a timecode on
 /// every frame advancing one frame per frame, and monotonic PTS. `gop` is in frames.
-pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds: f64) -> FeedReport {
+pub fn assert_feed(
+    capture: &Path,
+    rungs: &[ExpectedRung],
+    gop: u32,
+    min_seconds: f64,
+) -> FeedReport {
     let streams = analysis::streams(capture);
     let video = analysis::video_streams(capture);
     assert_eq!(
@@ -35,7 +40,10 @@ pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds
         rungs.len(),
         "expected {} video streams, receiver saw {:?}",
         rungs.len(),
-        video.iter().map(|v| (v.width, v.height)).collect::<Vec<_>>()
+        video
+            .iter()
+            .map(|v| (v.width, v.height))
+            .collect::<Vec<_>>()
     );
     let audio: Vec<_> = streams.iter().filter(|s| s.codec_type == "audio").collect();
     assert_eq!(audio.len(), 1, "expected exactly one audio stream");
@@ -50,22 +58,49 @@ pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds
     for (stream, want) in video.iter().zip(rungs) {
         let at = format!("rung {}x{}", want.width, want.height);
         assert_eq!(stream.codec_name, "h264", "{at}: codec");
-        assert_eq!((stream.width, stream.height), (Some(want.width), Some(want.height)), "{at}: size");
-        assert_eq!(stream.r_frame_rate.as_deref(), Some(format!("{}/1", want.fps).as_str()), "{at}: frame rate");
-        assert_eq!(stream.profile.as_deref(), Some(want.profile), "{at}: profile");
+        assert_eq!(
+            (stream.width, stream.height),
+            (Some(want.width), Some(want.height)),
+            "{at}: size"
+        );
+        assert_eq!(
+            stream.r_frame_rate.as_deref(),
+            Some(format!("{}/1", want.fps).as_str()),
+            "{at}: frame rate"
+        );
+        assert_eq!(
+            stream.profile.as_deref(),
+            Some(want.profile),
+            "{at}: profile"
+        );
 
         let pkts = packets(capture, stream.index);
         let frame_90k = 90_000 / i64::from(want.fps);
         // Start at the first IDR: a receiver cannot use anything before it.
-        let first_key = pkts.iter().position(|p| p.keyframe).unwrap_or_else(|| panic!("{at}: no IDR received"));
+        let first_key = pkts
+            .iter()
+            .position(|p| p.keyframe)
+            .unwrap_or_else(|| panic!("{at}: no IDR received"));
         let pkts = &pkts[first_key..];
         for pair in pkts.windows(2) {
-            assert!(pair[1].pts > pair[0].pts, "{at}: PTS not monotonic: {} then {}", pair[0].pts, pair[1].pts);
+            assert!(
+                pair[1].pts > pair[0].pts,
+                "{at}: PTS not monotonic: {} then {}",
+                pair[0].pts,
+                pair[1].pts
+            );
             let step = pair[1].pts - pair[0].pts;
-            assert!(step <= frame_90k * 2, "{at}: gap of {step} ticks (> 2 frames) in PTS");
+            assert!(
+                step <= frame_90k * 2,
+                "{at}: gap of {step} ticks (> 2 frames) in PTS"
+            );
         }
-        let seconds = (pkts.last().map(|p| p.pts).unwrap_or(0) - pkts[0].pts + frame_90k) as f64 / 90_000.0;
-        assert!(seconds >= min_seconds, "{at}: only {seconds:.1} s received, need {min_seconds}");
+        let seconds =
+            (pkts.last().map(|p| p.pts).unwrap_or(0) - pkts[0].pts + frame_90k) as f64 / 90_000.0;
+        assert!(
+            seconds >= min_seconds,
+            "{at}: only {seconds:.1} s received, need {min_seconds}"
+        );
         // Whole GOPs only, so the IDR's extra bits are averaged fairly.
         let whole = (pkts.len() / gop as usize) * gop as usize;
         let kbps = bitrate_kbps(&pkts[..whole.max(2)], frame_90k);
@@ -82,7 +117,11 @@ pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds
         let key_list: Vec<i64> = keys.iter().copied().collect();
         for pair in key_list.windows(2) {
             let frames = (pair[1] - pair[0] + frame_90k / 2) / frame_90k;
-            assert_eq!(frames, i64::from(gop), "{at}: IDR interval of {frames} frames, expected {gop}");
+            assert_eq!(
+                frames,
+                i64::from(gop),
+                "{at}: IDR interval of {frames} frames, expected {gop}"
+            );
         }
         spans.push((pkts[0].pts, pkts.last().map(|p| p.pts).unwrap_or(0)));
         keyframe_sets.push(keys);
@@ -93,27 +132,51 @@ pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds
             .iter()
             .skip_while(|t| t.is_none())
             .map(|t| {
-                let tc = t.as_deref().unwrap_or_else(|| panic!("{at}: a frame without timecode SEI"));
-                timecode_to_frames(tc, want.fps).unwrap_or_else(|| panic!("{at}: bad timecode {tc}"))
+                let tc = t
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{at}: a frame without timecode SEI"));
+                timecode_to_frames(tc, want.fps)
+                    .unwrap_or_else(|| panic!("{at}: bad timecode {tc}"))
             })
             .collect();
-        assert!(frames.len() as f64 >= min_seconds * f64::from(want.fps) * 0.9, "{at}: only {} frames with timecode", frames.len());
+        assert!(
+            frames.len() as f64 >= min_seconds * f64::from(want.fps) * 0.9,
+            "{at}: only {} frames with timecode",
+            frames.len()
+        );
         for pair in frames.windows(2) {
-            assert_eq!(pair[1], pair[0] + 1, "{at}: timecode jumped from frame {} to {}", pair[0], pair[1]);
+            assert_eq!(
+                pair[1],
+                pair[0] + 1,
+                "{at}: timecode jumped from frame {} to {}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
     // IDRs on the same PTS in every rung, over the span all rungs cover.
     let start = spans.iter().map(|s| s.0).max().unwrap_or(0);
     let end = spans.iter().map(|s| s.1).min().unwrap_or(0);
-    let in_span = |set: &BTreeSet<i64>| -> BTreeSet<i64> { set.range(start..=end).copied().collect() };
+    let in_span =
+        |set: &BTreeSet<i64>| -> BTreeSet<i64> { set.range(start..=end).copied().collect() };
     let reference = in_span(&keyframe_sets[0]);
-    assert!(reference.len() >= 3, "too few IDRs to compare: {reference:?}");
+    assert!(
+        reference.len() >= 3,
+        "too few IDRs to compare: {reference:?}"
+    );
     for (i, set) in keyframe_sets.iter().enumerate().skip(1) {
-        assert_eq!(in_span(set), reference, "rung {i}'s IDR PTS differ from rung 0's");
+        assert_eq!(
+            in_span(set),
+            reference,
+            "rung {i}'s IDR PTS differ from rung 0's"
+        );
     }
     FeedReport {
-        seconds: spans.iter().map(|s| (s.1 - s.0) as f64 / 90_000.0).fold(f64::MAX, f64::min),
+        seconds: spans
+            .iter()
+            .map(|s| (s.1 - s.0) as f64 / 90_000.0)
+            .fold(f64::MAX, f64::min),
         measured_kbps: measured,
         keyframes: reference.len(),
     }
@@ -123,16 +186,36 @@ pub fn assert_feed(capture: &Path, rungs: &[ExpectedRung], gop: u32, min_seconds
 pub fn assert_ts_continuity(capture: &Path) -> ts::TsReport {
     let bytes = std::fs::read(capture).expect("read capture");
     let report = ts::check(&bytes);
-    assert!(report.packets > 1000, "capture too small: {} packets", report.packets);
+    assert!(
+        report.packets > 1000,
+        "capture too small: {} packets",
+        report.packets
+    );
     assert_eq!(report.sync_errors, 0, "TS sync lost");
-    assert_eq!(report.continuity_errors, 0, "continuity errors: {:?}", report.errors);
+    assert_eq!(
+        report.continuity_errors, 0,
+        "continuity errors: {:?}",
+        report.errors
+    );
     report
 }
 
 /// The two rungs of `two_rung_config`.
 pub fn two_rungs() -> Vec<ExpectedRung> {
     vec![
-        ExpectedRung { width: 640, height: 360, fps: 30, profile: "High", bitrate_kbps: 1200 },
-        ExpectedRung { width: 320, height: 180, fps: 30, profile: "Main", bitrate_kbps: 400 },
+        ExpectedRung {
+            width: 640,
+            height: 360,
+            fps: 30,
+            profile: "High",
+            bitrate_kbps: 1200,
+        },
+        ExpectedRung {
+            width: 320,
+            height: 180,
+            fps: 30,
+            profile: "Main",
+            bitrate_kbps: 400,
+        },
     ]
 }

@@ -1,9 +1,9 @@
 //! Test harness: runs the real `feedline` binary and real receivers, and measures what the
 //! receivers got. Nothing here imitates a receiver.
 
+pub mod analysis;
 pub mod appliance;
 pub mod feed;
-pub mod analysis;
 pub mod receiver;
 pub mod ts;
 
@@ -40,7 +40,10 @@ pub fn require_tool(tool: &str) {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(found, "{tool} is not installed: run scripts/setup.sh (it installs every test peer)");
+    assert!(
+        found,
+        "{tool} is not installed: run scripts/setup.sh (it installs every test peer)"
+    );
 }
 
 /// A config with one channel: a live test pattern, a two-rung 30 fps ladder and the given

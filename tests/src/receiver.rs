@@ -35,8 +35,25 @@ impl Receiver {
         let stderr = capture.with_extension("stderr");
         let err = std::fs::File::create(&stderr).expect("stderr file");
         let child = Command::new("ffmpeg")
-            .args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-i", url])
-            .args(["-map", "0", "-c", "copy", "-t", &seconds.to_string(), "-f", "mpegts", "-y"])
+            .args([
+                "-hide_banner",
+                "-nostdin",
+                "-loglevel",
+                "warning",
+                "-i",
+                url,
+            ])
+            .args([
+                "-map",
+                "0",
+                "-c",
+                "copy",
+                "-t",
+                &seconds.to_string(),
+                "-f",
+                "mpegts",
+                "-y",
+            ])
             .arg(capture)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -55,7 +72,9 @@ impl Receiver {
     }
 
     pub fn captured_bytes(&self) -> u64 {
-        std::fs::metadata(&self.capture).map(|m| m.len()).unwrap_or(0)
+        std::fs::metadata(&self.capture)
+            .map(|m| m.len())
+            .unwrap_or(0)
     }
 
     /// Waits until the capture holds at least `bytes`; returns how long that took.

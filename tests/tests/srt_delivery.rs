@@ -16,7 +16,8 @@ const GOP: u32 = 30;
 const PASSPHRASE: &str = "venue-contribution-key";
 
 fn srt_output(port: u16, mode: &str, extra: &str) -> String {
-    let address = if mode == "caller" { "address = \"127.0.0.1\"\n" } else { "address = \"127.0.0.1\"\n" };
+    // Listeners bind loopback only: tests never expose a port beyond this machine.
+    let address = "address = \"127.0.0.1\"\n";
     format!("[[channels.outputs]]\nname = \"srt\"\ntype = \"srt\"\nmode = \"{mode}\"\n{address}port = {port}\n{extra}")
 }
 
@@ -25,7 +26,13 @@ fn capture_with_slt(uri: &str, appliance: &Appliance) -> (tempfile::TempDir, std
     let capture = dir.path().join("capture.ts");
     let mut rx = Receiver::srt_live_transmit(uri, &capture);
     rx.wait_for_bytes(188 * 100, Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("no data within 10 s; feedline log:\n{}\nreceiver:\n{}", appliance.log(), rx.stderr_text()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no data within 10 s; feedline log:\n{}\nreceiver:\n{}",
+                appliance.log(),
+                rx.stderr_text()
+            )
+        });
     std::thread::sleep(Duration::from_secs(u64::from(CAPTURE_SECONDS)));
     rx.stop();
     (dir, capture)
@@ -37,14 +44,30 @@ fn listener_output_received_by_ffmpeg_caller() {
     require_tool("ffmpeg");
     let port = free_port();
     let app = Appliance::start(&two_rung_config(&srt_output(port, "listener", "")));
-    app.wait_for_log(&["channel running"], Duration::from_secs(10)).expect("channel did not start");
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .expect("channel did not start");
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("ffmpeg.ts");
-    let mut rx = Receiver::ffmpeg(&format!("srt://127.0.0.1:{port}?mode=caller"), CAPTURE_SECONDS, &capture);
-    assert!(rx.wait(Duration::from_secs(30)), "ffmpeg did not finish; log:\n{}", app.log());
+    let mut rx = Receiver::ffmpeg(
+        &format!("srt://127.0.0.1:{port}?mode=caller"),
+        CAPTURE_SECONDS,
+        &capture,
+    );
+    assert!(
+        rx.wait(Duration::from_secs(30)),
+        "ffmpeg did not finish; log:\n{}",
+        app.log()
+    );
     let report = assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
-    assert!(!rx.stderr_text().contains("Packet corrupt"), "ffmpeg saw corrupt packets:\n{}", rx.stderr_text());
-    eprintln!("received {:.1} s, bitrates {:?} kb/s, {} aligned IDRs", report.seconds, report.measured_kbps, report.keyframes);
+    assert!(
+        !rx.stderr_text().contains("Packet corrupt"),
+        "ffmpeg saw corrupt packets:\n{}",
+        rx.stderr_text()
+    );
+    eprintln!(
+        "received {:.1} s, bitrates {:?} kb/s, {} aligned IDRs",
+        report.seconds, report.measured_kbps, report.keyframes
+    );
 }
 
 #[test]
@@ -63,9 +86,16 @@ fn caller_output_with_aes256_received_by_ffmpeg_listener() {
     std::thread::sleep(Duration::from_millis(500));
     let extra = format!("passphrase = \"{PASSPHRASE}\"\nencryption = \"aes256\"\n");
     let app = Appliance::start(&two_rung_config(&srt_output(port, "caller", &extra)));
-    assert!(rx.wait(Duration::from_secs(40)), "ffmpeg did not finish; log:\n{}", app.log());
+    assert!(
+        rx.wait(Duration::from_secs(40)),
+        "ffmpeg did not finish; log:\n{}",
+        app.log()
+    );
     assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
-    assert!(!app.log().contains(PASSPHRASE), "the passphrase leaked into the log");
+    assert!(
+        !app.log().contains(PASSPHRASE),
+        "the passphrase leaked into the log"
+    );
 }
 
 #[test]
@@ -75,13 +105,21 @@ fn listener_output_with_passphrase_received_by_srt_live_transmit() {
     let port = free_port();
     let extra = format!("passphrase = \"{PASSPHRASE}\"\n");
     let app = Appliance::start(&two_rung_config(&srt_output(port, "listener", &extra)));
-    app.wait_for_log(&["channel running"], Duration::from_secs(10)).expect("channel did not start");
-    let (_dir, capture) = capture_with_slt(&format!("srt://127.0.0.1:{port}?passphrase={PASSPHRASE}"), &app);
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .expect("channel did not start");
+    let (_dir, capture) = capture_with_slt(
+        &format!("srt://127.0.0.1:{port}?passphrase={PASSPHRASE}"),
+        &app,
+    );
     let ts = assert_ts_continuity(&capture);
     assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
     // Stable PIDs: rungs at 0x100, 0x101, audio at 0x120.
     for pid in [0x100u16, 0x101, 0x120] {
-        assert!(ts.pids.contains_key(&pid), "PID 0x{pid:x} missing: {:?}", ts.pids.keys());
+        assert!(
+            ts.pids.contains_key(&pid),
+            "PID 0x{pid:x} missing: {:?}",
+            ts.pids.keys()
+        );
     }
 }
 
@@ -92,12 +130,20 @@ fn caller_output_received_by_srt_live_transmit_listener() {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("capture.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}?mode=listener"), &capture);
+    let mut rx =
+        Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}?mode=listener"), &capture);
     std::thread::sleep(Duration::from_millis(300));
     let app = Appliance::start(&two_rung_config(&srt_output(port, "caller", "")));
-    rx.wait_for_bytes(188 * 100, Duration::from_secs(10)).expect("no data");
+    rx.wait_for_bytes(188 * 100, Duration::from_secs(10))
+        .expect("no data");
     let line = app
-        .wait_for_log(&["first TS packet handed to the transport", "since_process_start_ms="], Duration::from_secs(5))
+        .wait_for_log(
+            &[
+                "first TS packet handed to the transport",
+                "since_process_start_ms=",
+            ],
+            Duration::from_secs(5),
+        )
         .expect("start time not logged");
     eprintln!("start time: {line}");
     std::thread::sleep(Duration::from_secs(u64::from(CAPTURE_SECONDS)));
@@ -116,10 +162,17 @@ fn each_output_carries_only_its_renditions() {
         srt_output(full, "listener", "")
     );
     let app = Appliance::start(&two_rung_config(&outputs));
-    app.wait_for_log(&["channel running"], Duration::from_secs(10)).expect("channel did not start");
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .expect("channel did not start");
     let (_dir, capture) = capture_with_slt(&format!("srt://127.0.0.1:{mobile}"), &app);
     assert_ts_continuity(&capture);
-    let rung = ExpectedRung { width: 320, height: 180, fps: 30, profile: "Main", bitrate_kbps: 400 };
+    let rung = ExpectedRung {
+        width: 320,
+        height: 180,
+        fps: 30,
+        profile: "Main",
+        bitrate_kbps: 400,
+    };
     assert_feed(&capture, &[rung], GOP, MIN_SECONDS);
 }
 
@@ -130,10 +183,18 @@ fn udp_output_received_by_ffmpeg() {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("udp.ts");
-    let mut rx = Receiver::ffmpeg(&format!("udp://127.0.0.1:{port}?fifo_size=1000000&overrun_nonfatal=1"), CAPTURE_SECONDS, &capture);
+    let mut rx = Receiver::ffmpeg(
+        &format!("udp://127.0.0.1:{port}?fifo_size=1000000&overrun_nonfatal=1"),
+        CAPTURE_SECONDS,
+        &capture,
+    );
     std::thread::sleep(Duration::from_millis(300));
     let output = format!("[[channels.outputs]]\nname = \"udp\"\ntype = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}\n");
     let app = Appliance::start(&two_rung_config(&output));
-    assert!(rx.wait(Duration::from_secs(40)), "ffmpeg did not finish; log:\n{}", app.log());
+    assert!(
+        rx.wait(Duration::from_secs(40)),
+        "ffmpeg did not finish; log:\n{}",
+        app.log()
+    );
     assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
 }

@@ -150,6 +150,17 @@ impl Worker {
         }
     }
 
+    /// One log line an operator can act on: which channel, which input (or element), why.
+    fn report_error(&self, source: &str, reason: &str) {
+        let name = &self.channel.name;
+        if is_input_element(source, name) {
+            error!(channel = %name, input = %self.describe_input(), element = %source, %reason,
+                "input failed");
+        } else {
+            error!(channel = %name, element = %source, %reason, "channel pipeline error");
+        }
+    }
+
     fn run_once(&self) -> Run {
         let name = &self.channel.name;
         let graph = match graph::build(&self.channel, &self.outputs) {
@@ -169,8 +180,10 @@ impl Worker {
             gst::State::Playing
         };
         if pipeline.set_state(target).is_err() {
-            let reason = pop_error(&bus).unwrap_or_else(|| "state change failed".into());
-            error!(channel = %name, input = %self.describe_input(), %reason, "channel failed to start");
+            match pop_error(&bus) {
+                Some((source, reason)) => self.report_error(&source, &reason),
+                None => error!(channel = %name, "channel pipeline refused to start"),
+            }
             let _ = pipeline.set_state(gst::State::Null);
             return Run::Failed;
         }
@@ -186,17 +199,7 @@ impl Worker {
             match msg.view() {
                 gst::MessageView::Error(err) => {
                     let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-                    let reason = format!(
-                        "{} ({})",
-                        err.error(),
-                        err.debug().map(|d| d.to_string()).unwrap_or_default()
-                    );
-                    if is_input_element(&source, name) {
-                        error!(channel = %name, input = %self.describe_input(), element = %source, %reason,
-                            "input failed");
-                    } else {
-                        error!(channel = %name, element = %source, %reason, "channel pipeline error");
-                    }
+                    self.report_error(&source, &error_text(err));
                     break Run::Failed;
                 }
                 gst::MessageView::Warning(w) => {
@@ -263,17 +266,22 @@ fn is_input_element(element: &str, channel: &str) -> bool {
         || element.starts_with("typefind")
 }
 
-fn pop_error(bus: &gst::Bus) -> Option<String> {
+fn pop_error(bus: &gst::Bus) -> Option<(String, String)> {
     let msg = bus.timed_pop_filtered(
         gst::ClockTime::from_mseconds(100),
         &[gst::MessageType::Error],
     )?;
+    let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
     match msg.view() {
-        gst::MessageView::Error(err) => Some(format!(
-            "{} ({})",
-            err.error(),
-            err.debug().map(|d| d.to_string()).unwrap_or_default()
-        )),
+        gst::MessageView::Error(err) => Some((source, error_text(err))),
         _ => None,
+    }
+}
+
+/// The error, then GStreamer's detail (which names the file, the host, the device).
+fn error_text(err: &gst::message::Error) -> String {
+    match err.debug() {
+        Some(debug) => format!("{} ({})", err.error(), debug.trim()),
+        None => err.error().to_string(),
     }
 }

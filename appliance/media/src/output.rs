@@ -270,6 +270,7 @@ impl Runner {
             None => return Ended::Failed("pipeline has no bus".into()),
         };
         let mut next_stats = Instant::now();
+        let mut liveness = AckWatch::default();
         let outcome = loop {
             if self.shared.stop.load(Ordering::SeqCst) {
                 // Let what is queued leave, but never wait long: SIGTERM must finish in 2 s.
@@ -299,7 +300,14 @@ impl Runner {
             if is_srt && Instant::now() >= next_stats {
                 next_stats = Instant::now() + Duration::from_millis(250);
                 if let Some(sink) = &sink {
-                    self.update_srt_stats(sink);
+                    if let Some(stats) = self.update_srt_stats(sink) {
+                        if let Some(silent) = liveness.observe(&stats, Instant::now()) {
+                            break Ended::Failed(format!(
+                                "receiver stopped acknowledging for {} ms (gone without closing)",
+                                silent.as_millis()
+                            ));
+                        }
+                    }
                 }
             }
         };
@@ -307,10 +315,10 @@ impl Runner {
         outcome
     }
 
-    fn update_srt_stats(&self, sink: &gst::Element) {
-        let Some(stats) = sink.property::<Option<gst::Structure>>("stats") else {
-            return;
-        };
+    /// Refreshes the SRT figures and the connected state; returns the caller/rendezvous link's
+    /// raw stats (a listener's callers come and go on their own).
+    fn update_srt_stats(&self, sink: &gst::Element) -> Option<gst::Structure> {
+        let stats = sink.property::<Option<gst::Structure>>("stats")?;
         // Listener: one entry per caller. Caller/rendezvous: the link's figures at top level.
         let link = match stats.get::<gst::glib::ValueArray>("callers") {
             Ok(callers) => callers
@@ -320,6 +328,11 @@ impl Runner {
             Err(_) => stats.has_field("packets-sent").then(|| stats.clone()),
         };
         let connected = link.is_some();
+        let caller_link = if stats.has_field("callers") {
+            None
+        } else {
+            link.clone()
+        };
         {
             let mut status = lock(&self.shared.status);
             status.srt = link.as_ref().map(srt_link_stats);
@@ -335,6 +348,44 @@ impl Runner {
             }
         };
         self.set_state(state, None);
+        caller_link
+    }
+}
+
+/// libsrt's peer idle timeout is 5 s and this srtsink does not let us lower it, so a receiver
+/// that dies without closing would be "sent to" for 5 s. On a live SRT link the receiver ACKs
+/// every 10 ms; a second without a new ACK while we keep sending means the peer is gone.
+pub const ACK_SILENCE_LIMIT: Duration = Duration::from_millis(1000);
+
+#[derive(Default)]
+struct AckWatch {
+    last_acks: Option<u64>,
+    last_sent: u64,
+    last_change: Option<Instant>,
+}
+
+impl AckWatch {
+    fn observe(&mut self, stats: &gst::Structure, now: Instant) -> Option<Duration> {
+        let count = |k: &str| {
+            stats
+                .get::<i64>(k)
+                .map(|v| v.max(0) as u64)
+                .or_else(|_| stats.get::<u64>(k))
+                .or_else(|_| stats.get::<i32>(k).map(|v| v.max(0) as u64))
+                .ok()
+        };
+        let acks = count("packet-ack-received")?;
+        let sent = count("packets-sent").unwrap_or(0);
+        if self.last_acks != Some(acks) || sent == self.last_sent {
+            // New ACKs, or nothing sent since last look (nothing to acknowledge).
+            self.last_acks = Some(acks);
+            self.last_sent = sent;
+            self.last_change = Some(now);
+            return None;
+        }
+        self.last_sent = sent;
+        let since = now.duration_since(*self.last_change.get_or_insert(now));
+        (since >= ACK_SILENCE_LIMIT).then_some(since)
     }
 }
 

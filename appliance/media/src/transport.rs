@@ -3,10 +3,6 @@
 use crate::spec::ElementSpec;
 use feedline_config::{OutputTransport, SrtMode};
 
-/// SRT's default peer idle timeout is 5 s: a receiver killed without closing would keep us
-/// "sending" into nothing for that long. 1.5 s is still 150 ACK periods of silence on a live
-/// stream, so it never fires on a healthy link, and it lets an output come back well inside 2 s.
-pub const SRT_PEER_IDLE_TIMEOUT_MS: u32 = 1500;
 /// How long one caller connection attempt waits for the handshake.
 pub const SRT_CONNECT_TIMEOUT_MS: u32 = 1000;
 
@@ -29,7 +25,7 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             };
             // The passphrase never goes into the URI, which shows up in logs.
             let uri = format!(
-                "srt://{host}:{port}?mode={}&peeridletimeo={SRT_PEER_IDLE_TIMEOUT_MS}&conntimeo={SRT_CONNECT_TIMEOUT_MS}",
+                "srt://{host}:{port}?mode={}&conntimeo={SRT_CONNECT_TIMEOUT_MS}",
                 mode.as_str()
             );
             let mut sink = ElementSpec::new("srtsink", name)
