@@ -170,16 +170,11 @@ impl Worker {
                 return Run::Failed;
             }
         };
-        let pipeline = graph.pipeline;
+        let pipeline = graph.pipeline.clone();
         let Some(bus) = pipeline.bus() else {
             return Run::Failed;
         };
-        let target = if graph.loop_playback {
-            gst::State::Paused
-        } else {
-            gst::State::Playing
-        };
-        if pipeline.set_state(target).is_err() {
+        if pipeline.set_state(gst::State::Playing).is_err() {
             match pop_error(&bus) {
                 Some((source, reason)) => self.report_error(&source, &reason),
                 None => error!(channel = %name, "channel pipeline refused to start"),
@@ -187,7 +182,6 @@ impl Worker {
             let _ = pipeline.set_state(gst::State::Null);
             return Run::Failed;
         }
-        let mut looping_started = false;
         let mut announced = false;
         let outcome = loop {
             if self.stop.load(Ordering::SeqCst) {
@@ -209,31 +203,6 @@ impl Worker {
                     info!(channel = %name, "input ended; channel finished");
                     break Run::Finished;
                 }
-                gst::MessageView::AsyncDone(_) if graph.loop_playback && !looping_started => {
-                    // First preroll: arm the looping segment, then play.
-                    looping_started = true;
-                    let _ = pipeline.seek(
-                        1.0,
-                        gst::SeekFlags::FLUSH | gst::SeekFlags::SEGMENT,
-                        gst::SeekType::Set,
-                        gst::ClockTime::ZERO,
-                        gst::SeekType::None,
-                        gst::ClockTime::NONE,
-                    );
-                    let _ = pipeline.set_state(gst::State::Playing);
-                }
-                gst::MessageView::SegmentDone(_) => {
-                    // Non-flushing seek back to the start: running time keeps counting, so PTS
-                    // and timecode continue across the loop.
-                    let _ = pipeline.seek(
-                        1.0,
-                        gst::SeekFlags::SEGMENT,
-                        gst::SeekType::Set,
-                        gst::ClockTime::ZERO,
-                        gst::SeekType::None,
-                        gst::ClockTime::NONE,
-                    );
-                }
                 gst::MessageView::StateChanged(sc)
                     if !announced
                         && sc.current() == gst::State::Playing
@@ -248,6 +217,7 @@ impl Worker {
             }
         };
         let _ = pipeline.set_state(gst::State::Null);
+        drop(graph.file_source);
         outcome
     }
 }

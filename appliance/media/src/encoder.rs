@@ -111,13 +111,21 @@ pub fn encoder_chain(backend: Backend, s: &EncoderSettings, prefix: &str) -> Vec
             "h265parse",
         ),
     };
+    let mut parse = ElementSpec::new(parser, format!("{prefix}-parse")).prop("config-interval", -1);
+    if carries_timecode(s.codec) {
+        parse = parse.prop("update-timecode", true);
+    }
     vec![
         encoder,
         ElementSpec::caps(format!("{prefix}-profile"), caps),
-        ElementSpec::new(parser, format!("{prefix}-parse"))
-            .prop("config-interval", -1)
-            .prop("update-timecode", true),
+        parse,
     ]
+}
+
+/// GStreamer 1.22's h265parse cannot write the HEVC time_code SEI (no `update-timecode`), so
+/// only H.264 rungs carry the timecode in the stream on this platform.
+pub fn carries_timecode(codec: Codec) -> bool {
+    codec == Codec::H264
 }
 
 fn h264_profile(p: Profile) -> &'static str {

@@ -3,6 +3,7 @@
 //! per-output MPEG-TS mux → appsink (handed to the output's isolated transport).
 
 use crate::encoder::choose_backend;
+use crate::file_source::FileSource;
 use crate::input::{self, InputPlan};
 use crate::ladder::{self, AUDIO_PID};
 use crate::output::OutputHandle;
@@ -17,8 +18,8 @@ use tracing::{debug, info, warn};
 
 pub struct ChannelGraph {
     pub pipeline: gst::Pipeline,
-    /// Loop the file input with segment seeks.
-    pub loop_playback: bool,
+    /// The file reader feeding a file input; stopped when the graph is dropped.
+    pub file_source: Option<FileSource>,
 }
 
 /// The elements between the input and the video tee.
@@ -123,7 +124,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
     let plan = input::plan(&channel.input, prefix);
     let live_pace = matches!(
         plan,
-        InputPlan::Decoded {
+        InputPlan::File {
             live_pace: true,
             ..
         }
@@ -142,7 +143,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
         .cloned()
         .ok_or_else(|| MediaError::Link("empty audio chain".into()))?;
 
-    let mut loop_playback = false;
+    let mut file_source = None;
     match &plan {
         InputPlan::Raw { video: v, audio: a } => {
             info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
@@ -151,13 +152,31 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
             link(vsrc.last(), &video[0])?;
             link(asrc.last(), &audio[0])?;
         }
-        InputPlan::Decoded {
-            source,
-            loop_playback: lp,
+        InputPlan::File {
+            path,
+            loop_playback,
             ..
         } => {
+            info!(channel = prefix, path = %path.display(), loop_playback, "input");
+            let (vspec, aspec) = crate::file_source::appsrc_specs(prefix);
+            let vsrc = build_chain(bin, &[vspec])?;
+            let asrc = build_chain(bin, &[aspec])?;
+            link(vsrc.last(), &video[0])?;
+            link(asrc.last(), &audio[0])?;
+            let as_appsrc = |e: &gst::Element| {
+                e.clone()
+                    .downcast::<gst_app::AppSrc>()
+                    .map_err(|_| MediaError::Link("appsrc".into()))
+            };
+            file_source = Some(FileSource::start(
+                path,
+                *loop_playback,
+                as_appsrc(&vsrc[0])?,
+                as_appsrc(&asrc[0])?,
+            ));
+        }
+        InputPlan::Decoded { source } => {
             info!(channel = prefix, source = %to_launch_line(source), "input");
-            loop_playback = *lp;
             let src = build_chain(bin, source)?;
             let decoder = src
                 .last()
@@ -178,6 +197,10 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
                     reason,
                 }
             })?;
+        if !crate::encoder::carries_timecode(rung.codec) {
+            warn!(channel = prefix, rendition = %rung.name,
+                "HEVC rendition carries no timecode SEI: GStreamer 1.22's h265parse cannot write it");
+        }
         let mut chain = ladder::rendition_chain(channel, rung, backend, prefix);
         chain.push(
             ElementSpec::new("tee", format!("{prefix}-{}-tee", rung.name))
@@ -237,7 +260,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
 
     Ok(ChannelGraph {
         pipeline,
-        loop_playback,
+        file_source,
     })
 }
 

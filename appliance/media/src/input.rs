@@ -11,9 +11,12 @@ pub enum InputPlan {
         video: Vec<ElementSpec>,
         audio: Vec<ElementSpec>,
     },
-    /// A chain ending in `decodebin`, whose raw video/audio pads appear at run time.
-    Decoded {
-        source: Vec<ElementSpec>,
+    /// A live network stream: a chain ending in `decodebin`, whose raw video/audio pads appear
+    /// at run time.
+    Decoded { source: Vec<ElementSpec> },
+    /// A file, decoded in its own pipeline and fed in through appsrc (see `file_source`).
+    File {
+        path: std::path::PathBuf,
         loop_playback: bool,
         live_pace: bool,
     },
@@ -78,12 +81,8 @@ pub fn plan(input: &Input, prefix: &str) -> InputPlan {
             path,
             loop_playback,
             live_pace,
-        } => InputPlan::Decoded {
-            source: vec![
-                ElementSpec::new("filesrc", format!("{prefix}-file"))
-                    .prop("location", path.display()),
-                ElementSpec::new("decodebin", format!("{prefix}-decode")),
-            ],
+        } => InputPlan::File {
+            path: path.clone(),
             loop_playback: *loop_playback,
             live_pace: *live_pace,
         },
@@ -118,8 +117,6 @@ pub fn plan(input: &Input, prefix: &str) -> InputPlan {
                     ),
                     ElementSpec::new("decodebin", format!("{prefix}-decode")),
                 ],
-                loop_playback: false,
-                live_pace: false,
             }
         }
         Input::Udp {
@@ -141,8 +138,6 @@ pub fn plan(input: &Input, prefix: &str) -> InputPlan {
                     src,
                     ElementSpec::new("decodebin", format!("{prefix}-decode")),
                 ],
-                loop_playback: false,
-                live_pace: false,
             }
         }
         Input::V4l2 {

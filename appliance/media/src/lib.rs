@@ -6,6 +6,7 @@
 mod channel;
 pub mod encoder;
 mod error;
+mod file_source;
 pub mod graph;
 pub mod input;
 pub mod ladder;
