@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Ladder benchmark (issue #2 §10): the same 4-rung x264 ladder encoded by Feedline, by ffmpeg
+(split + scale + 4 x libx264) and by an equivalent gst-launch-1.0 pipeline, alternating, in one
+run. Prints CPU-seconds, wall time and per-rung SSIM (each rung against the source scaled to the
+rung's size with the same bicubic reference), with ratios to ffmpeg.
+
+    python3 benches/ladder.py [--rounds 2] [--seconds 20] [--feedline target/release/feedline]
+"""
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+LADDER = [  # name, width, height, kb/s
+    ("1080p", 1920, 1080, 5000),
+    ("720p", 1280, 720, 3000),
+    ("540p", 960, 540, 1500),
+    ("360p", 640, 360, 800),
+]
+GOP = 60
+FPS = 30
+
+
+def run(cmd, **kw):
+    """Runs a command; returns (cpu seconds of it and its children, wall seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def make_mezzanine(path, seconds):
+    if os.path.exists(path):
+        return
+    print(f"generating {seconds} s 1080p30 noisy mezzanine: {path}", flush=True)
+    subprocess.run([
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate={FPS}:duration={seconds},noise=alls=12:allf=t+u",
+        "-f", "lavfi", "-i", f"sine=frequency=1000:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-g", "30", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "192k", "-ac", "2", path], check=True)
+
+
+def x264_common_opts():
+    return "scenecut=0:nal-hrd=cbr"
+
+
+def feedline_cmd(binary, src, out, workdir):
+    rungs = "\n".join(
+        f'[[channels.ladder]]\nname = "{n}"\nwidth = {w}\nheight = {h}\nframe_rate = {FPS}\nbitrate_kbps = {b}\n'
+        for n, w, h, b in LADDER)
+    config = f'''[[channels]]
+name = "bench"
+[channels.input]
+type = "file"
+path = "{src}"
+loop_playback = false
+live_pace = false
+[channels.timecode]
+source = "internal"
+[channels.video]
+gop_frames = {GOP}
+{rungs}
+[[channels.outputs]]
+name = "file"
+type = "file"
+path = "{out}"
+'''
+    path = os.path.join(workdir, "feedline-bench.toml")
+    with open(path, "w") as f:
+        f.write(config)
+    return [binary, "run", "--config", path]
+
+
+def ffmpeg_cmd(src, out):
+    n = len(LADDER)
+    graph = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n)) + ";" + ";".join(
+        f"[s{i}]scale={w}:{h}[v{i}]" for i, (_, w, h, _) in enumerate(LADDER))
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", src, "-filter_complex", graph]
+    for i, (_, _, _, b) in enumerate(LADDER):
+        cmd += ["-map", f"[v{i}]", f"-c:v:{i}", "libx264", f"-b:v:{i}", f"{b}k", f"-maxrate:v:{i}", f"{b}k",
+                f"-bufsize:v:{i}", f"{b}k"]
+    cmd += ["-preset", "veryfast", "-tune", "zerolatency", "-g", str(GOP), "-keyint_min", str(GOP),
+            "-x264-params", x264_common_opts(), "-map", "0:a", "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", out]
+    return cmd
+
+
+def gst_cmd(src, out):
+    parts = [f"filesrc location={src} ! decodebin name=d", "mpegtsmux name=mux alignment=7 ! filesink location=" + out,
+             "d. ! queue ! videoconvert ! tee name=t",
+             "d. ! queue ! audioconvert ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."]
+    for name, w, h, b in LADDER:
+        parts.append(
+            f"t. ! queue ! videoscale ! video/x-raw,width={w},height={h} ! "
+            f"x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast tune=zerolatency "
+            f"key-int-max={GOP} option-string={x264_common_opts()} ! h264parse ! queue ! mux.")
+    return ["gst-launch-1.0", "-q"] + " ".join(parts).split()
+
+
+def ssim(encoded, src):
+    """SSIM of each video stream (ordered by height, largest first) against the source scaled to it."""
+    streams = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                              "stream=index,height", "-of", "csv=p=0", encoded],
+                             capture_output=True, text=True, check=True).stdout.split()
+    by_height = {int(h): int(i) for i, h in (s.split(",") for s in streams)}
+    result = []
+    for _, w, h, _ in LADDER:
+        idx = by_height.get(h)
+        if idx is None:
+            result.append(float("nan"))
+            continue
+        err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", encoded, "-i", src, "-lavfi",
+                              f"[1:v]scale={w}:{h}:flags=bicubic[ref];[0:{idx}]setpts=PTS-STARTPTS[a];"
+                              f"[ref]setpts=PTS-STARTPTS[b];[a][b]ssim", "-f", "null", "-"],
+                             capture_output=True, text=True).stderr
+        m = re.search(r"All:([0-9.]+)", err)
+        result.append(float(m.group(1)) if m else float("nan"))
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--feedline", default="target/release/feedline")
+    ap.add_argument("--workdir", default="bench-out")
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    workdir = os.path.abspath(args.workdir)
+    src = os.path.join(workdir, f"mezzanine-{args.seconds}s.mp4")
+    make_mezzanine(src, args.seconds)
+
+    tools = {
+        "feedline": lambda out: feedline_cmd(os.path.abspath(args.feedline), src, out, workdir),
+        "ffmpeg": lambda out: ffmpeg_cmd(src, out),
+        "gst-launch": lambda out: gst_cmd(src, out),
+    }
+    results = {name: [] for name in tools}
+    order = list(tools)
+    for r in range(args.rounds):
+        for name in order:
+            out = os.path.join(workdir, f"{name}-{r}.ts")
+            cpu, wall = run(tools[name](out), env={**os.environ, "FEEDLINE_LOG": "warn"})
+            results[name].append((cpu, wall, out))
+            print(f"round {r + 1} {name:<10} cpu {cpu:7.1f} s  wall {wall:6.1f} s", flush=True)
+        order = order[1:] + order[:1]  # alternate who goes first
+
+    print()
+    header = f"{'encoder':<11}{'CPU s':>8}{'wall s':>8}{'CPU vs ffmpeg':>15}" + "".join(
+        f"{'SSIM ' + n:>12}" for n, *_ in LADDER)
+    print(header)
+    base_cpu = sum(c for c, _, _ in results["ffmpeg"]) / args.rounds
+    base_ssim = ssim(results["ffmpeg"][-1][2], src)
+    for name in tools:
+        cpu = sum(c for c, _, _ in results[name]) / args.rounds
+        wall = sum(w for _, w, _ in results[name]) / args.rounds
+        s = base_ssim if name == "ffmpeg" else ssim(results[name][-1][2], src)
+        cells = "".join(f"{v:>12.4f}" for v in s)
+        print(f"{name:<11}{cpu:>8.1f}{wall:>8.1f}{cpu / base_cpu:>14.2f}x{cells}")
+        if name != "ffmpeg":
+            deltas = ", ".join(f"{n} {a - b:+.4f}" for (n, *_), a, b in zip(LADDER, s, base_ssim))
+            print(f"{'':<11}SSIM vs ffmpeg: {deltas}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
