@@ -116,8 +116,11 @@ def ssim(encoded, src):
             result.append(float("nan"))
             continue
         err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", encoded, "-i", src, "-lavfi",
-                              f"[1:v]scale={w}:{h}:flags=bicubic[ref];[0:{idx}]setpts=PTS-STARTPTS[a];"
-                              f"[ref]setpts=PTS-STARTPTS[b];[a][b]ssim", "-f", "null", "-"],
+                              # Pair frames by index, not by timestamp: GStreamer's nanosecond
+                              # PTS round to 90 kHz ticks one tick early two frames in three, and
+                              # ssim's framesync would then compare against the previous frame.
+                              f"[1:v]scale={w}:{h}:flags=bicubic,setpts=N/({FPS}*TB)[b];"
+                              f"[0:{idx}]setpts=N/({FPS}*TB)[a];[a][b]ssim", "-f", "null", "-"],
                              capture_output=True, text=True).stderr
         m = re.search(r"All:([0-9.]+)", err)
         result.append(float(m.group(1)) if m else float("nan"))
