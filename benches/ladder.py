@@ -2,7 +2,8 @@
 """Ladder benchmark (issue #2 §10): the same 4-rung x264 ladder encoded by Feedline, by ffmpeg
 (split + scale + 4 x libx264) and by an equivalent gst-launch-1.0 pipeline, alternating, in one
 run. Prints CPU-seconds, wall time and per-rung SSIM (each rung against the source scaled to the
-rung's size with the same bicubic reference), with ratios to ffmpeg.
+rung's size, both by the encoder's own scaler and by one common bicubic reference), with
+ratios to ffmpeg.
 
     python3 benches/ladder.py [--rounds 2] [--seconds 20] [--feedline target/release/feedline]
 """
@@ -22,6 +23,10 @@ LADDER = [  # name, width, height, kb/s
 ]
 GOP = 60
 FPS = 30
+# Feedline's scale plan for this ladder (appliance/media/src/ladder.rs, scale_plan): each rung from
+# the one above; lanczos for the first step from full-band video, bilinear for later steps of at
+# most 1.5:1. The gst-launch ladder and the GStreamer reference follow the same plan.
+CASCADE_METHODS = ["lanczos", "lanczos", "bilinear", "bilinear"]
 
 
 def run(cmd, **kw):
@@ -92,36 +97,60 @@ def ffmpeg_cmd(src, out):
 
 
 def gst_cmd(src, out):
+    """The same work as Feedline's channel: decode, cascade-scale, 4 x x264enc, AAC, one TS."""
     parts = [f"filesrc location={src} ! decodebin name=d", "mpegtsmux name=mux alignment=7 ! filesink location=" + out,
-             "d. ! queue ! videoconvert ! tee name=t",
+             "d. ! queue ! videoconvert ! tee name=t0",
              "d. ! queue ! audioconvert ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."]
-    for name, w, h, b in LADDER:
+    for i, ((name, w, h, b), method) in enumerate(zip(LADDER, CASCADE_METHODS)):
         parts.append(
-            f"t. ! queue ! videoscale ! video/x-raw,width={w},height={h} ! "
-            f"x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast tune=zerolatency "
-            f"key-int-max={GOP} option-string={x264_common_opts()} ! h264parse ! queue ! mux.")
+            f"t{i}. ! queue ! videoscale method={method} ! video/x-raw,width={w},height={h} ! tee name=t{i + 1} "
+            f"t{i + 1}. ! queue ! x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast "
+            f"tune=zerolatency key-int-max={GOP} option-string={x264_common_opts()} ! h264parse ! queue ! mux.")
     return ["gst-launch-1.0", "-q"] + " ".join(parts).split()
 
 
-def ssim(encoded, src):
-    """SSIM of each video stream (ordered by height, largest first) against the source scaled to it."""
+def stream_index_by_height(encoded):
     streams = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
                               "stream=index,height", "-of", "csv=p=0", encoded],
                              capture_output=True, text=True, check=True).stdout.split()
-    by_height = {int(h): int(i) for i, h in (s.split(",") for s in streams)}
+    return {int(h): int(i) for i, h in (s.split(",") for s in streams)}
+
+
+def reference_cmd(scaler, src, w, h):
+    """The source decoded and scaled to (w, h) as y4m on stdout, by `scaler`: "ffmpeg" (swscale
+    bicubic, what the ffmpeg ladder uses) or "gstreamer" (the cascade plan Feedline and the
+    gst-launch ladder use)."""
+    if scaler == "gstreamer":
+        # drop-allocation: without it the decoder hands over padded buffers (video meta) and
+        # GStreamer 1.22 y4menc writes the padding into the stream, misaligning every frame.
+        cmd = ["gst-launch-1.0", "-q", "filesrc", f"location={src}", "!", "decodebin", "!",
+               "identity", "drop-allocation=true", "!", "videoconvert"]
+        for (_, rw, rh, _), method in zip(LADDER, CASCADE_METHODS):
+            cmd += ["!", "videoscale", f"method={method}", "!", f"video/x-raw,width={rw},height={rh},format=I420"]
+            if (rw, rh) == (w, h):
+                break
+        return cmd + ["!", "y4menc", "!", "fdsink", "fd=1"]
+    return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-an", "-vf", f"scale={w}:{h}:flags=bicubic",
+            "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-"]
+
+
+def ssim(encoded, src, scaler):
+    """SSIM of each rung (largest first) against the source scaled to its size by `scaler`,
+    frames paired by index: GStreamer's nanosecond PTS round one 90 kHz tick early two frames in
+    three, and timestamp pairing would compare against the previous frame."""
+    by_height = stream_index_by_height(encoded)
     result = []
     for _, w, h, _ in LADDER:
         idx = by_height.get(h)
         if idx is None:
             result.append(float("nan"))
             continue
-        err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", encoded, "-i", src, "-lavfi",
-                              # Pair frames by index, not by timestamp: GStreamer's nanosecond
-                              # PTS round to 90 kHz ticks one tick early two frames in three, and
-                              # ssim's framesync would then compare against the previous frame.
-                              f"[1:v]scale={w}:{h}:flags=bicubic,setpts=N/({FPS}*TB)[b];"
-                              f"[0:{idx}]setpts=N/({FPS}*TB)[a];[a][b]ssim", "-f", "null", "-"],
-                             capture_output=True, text=True).stderr
+        ref = subprocess.Popen(reference_cmd(scaler, src, w, h), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", encoded, "-f", "yuv4mpegpipe", "-i", "pipe:0",
+                              "-lavfi", f"[0:{idx}]setpts=N/({FPS}*TB)[a];[1:v]setpts=N/({FPS}*TB)[b];[a][b]ssim",
+                              "-f", "null", "-"], stdin=ref.stdout, capture_output=True, text=True).stderr
+        ref.stdout.close()
+        ref.wait()
         m = re.search(r"All:([0-9.]+)", err)
         result.append(float(m.group(1)) if m else float("nan"))
     return result
@@ -154,21 +183,24 @@ def main():
             print(f"round {r + 1} {name:<10} cpu {cpu:7.1f} s  wall {wall:6.1f} s", flush=True)
         order = order[1:] + order[:1]  # alternate who goes first
 
-    print()
-    header = f"{'encoder':<11}{'CPU s':>8}{'wall s':>8}{'CPU vs ffmpeg':>15}" + "".join(
-        f"{'SSIM ' + n:>12}" for n, *_ in LADDER)
-    print(header)
-    base_cpu = sum(c for c, _, _ in results["ffmpeg"]) / args.rounds
-    base_ssim = ssim(results["ffmpeg"][-1][2], src)
-    for name in tools:
-        cpu = sum(c for c, _, _ in results[name]) / args.rounds
-        wall = sum(w for _, w, _ in results[name]) / args.rounds
-        s = base_ssim if name == "ffmpeg" else ssim(results[name][-1][2], src)
-        cells = "".join(f"{v:>12.4f}" for v in s)
-        print(f"{name:<11}{cpu:>8.1f}{wall:>8.1f}{cpu / base_cpu:>14.2f}x{cells}")
-        if name != "ffmpeg":
-            deltas = ", ".join(f"{n} {a - b:+.4f}" for (n, *_), a, b in zip(LADDER, s, base_ssim))
-            print(f"{'':<11}SSIM vs ffmpeg: {deltas}")
+    own_scaler = {"feedline": "gstreamer", "gst-launch": "gstreamer", "ffmpeg": "ffmpeg"}
+    for title, scaler_of in (
+        ("SSIM against the source scaled the way each encoder scales it (the criterion)", own_scaler),
+        ("SSIM against one common reference: ffmpeg's bicubic (informational; favours ffmpeg's scaler)",
+         {name: "ffmpeg" for name in tools}),
+    ):
+        print()
+        print(title)
+        print(f"{'encoder':<11}{'CPU s':>8}{'wall s':>8}{'CPU vs ffmpeg':>15}" + "".join(f"{'SSIM ' + n:>12}" for n, *_ in LADDER))
+        base_cpu = sum(c for c, _, _ in results["ffmpeg"]) / args.rounds
+        scores = {name: ssim(results[name][-1][2], src, scaler_of[name]) for name in tools}
+        for name in tools:
+            cpu = sum(c for c, _, _ in results[name]) / args.rounds
+            wall = sum(w for _, w, _ in results[name]) / args.rounds
+            print(f"{name:<11}{cpu:>8.1f}{wall:>8.1f}{cpu / base_cpu:>14.2f}x" + "".join(f"{v:>12.4f}" for v in scores[name]))
+            if name != "ffmpeg":
+                deltas = ", ".join(f"{n} {a - b:+.4f}" for (n, *_), a, b in zip(LADDER, scores[name], scores["ffmpeg"]))
+                print(f"{'':<11}SSIM vs ffmpeg: {deltas}")
     return 0
 
 

@@ -188,7 +188,8 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
 
     // The ladder.
     let mut rung_tees = Vec::new();
-    for rung in &channel.ladder {
+    let mut raw_tees: Vec<gst::Element> = Vec::new();
+    for (rung, plan) in channel.ladder.iter().zip(ladder::scale_plan(channel)) {
         let backend =
             choose_backend(rung.encoder, rung.codec, factory_available).map_err(|reason| {
                 MediaError::NoEncoder {
@@ -201,16 +202,26 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
             warn!(channel = prefix, rendition = %rung.name,
                 "HEVC rendition carries no timecode SEI: GStreamer 1.22's h265parse cannot write it");
         }
-        let mut chain = ladder::rendition_chain(channel, rung, backend, prefix);
-        chain.push(
-            ElementSpec::new("tee", format!("{prefix}-{}-tee", rung.name))
-                .prop("allow-not-linked", true),
-        );
-        info!(channel = prefix, rendition = %rung.name, backend = backend.name(), chain = %to_launch_line(&chain), "rendition");
-        let elements = build_chain(bin, &chain)?;
-        link(Some(&video_tee), &elements[0])?;
+        let scale = ladder::scale_chain(channel, rung, plan, prefix);
+        let encode = ladder::encode_chain(channel, rung, backend, prefix);
+        info!(channel = prefix, rendition = %rung.name, backend = backend.name(),
+            scaled_from = plan.source.and_then(|j| channel.ladder.get(j)).map(|r| r.name.as_str()).unwrap_or("input"),
+            chain = %format!("{} ! {}", to_launch_line(&scale), to_launch_line(&encode)), "rendition");
+        let scaled = build_chain(bin, &scale)?;
+        let source_tee = match plan.source {
+            Some(j) => raw_tees.get(j).cloned(),
+            None => Some(video_tee.clone()),
+        };
+        link(source_tee.as_ref(), &scaled[0])?;
+        let raw_tee = scaled
+            .last()
+            .cloned()
+            .ok_or_else(|| MediaError::Link("empty rung".into()))?;
+        let encoded = build_chain(bin, &encode)?;
+        link(Some(&raw_tee), &encoded[0])?;
+        raw_tees.push(raw_tee);
         rung_tees.push(
-            elements
+            encoded
                 .last()
                 .cloned()
                 .ok_or_else(|| MediaError::Link("empty rung".into()))?,
