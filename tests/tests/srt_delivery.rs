@@ -198,3 +198,66 @@ fn udp_output_received_by_ffmpeg() {
     );
     assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
 }
+
+/// A mixed ladder: an H.264 rung and an HEVC (x265) rung, GOP-aligned with each other.
+#[test]
+fn hevc_rung_is_received_aligned_with_the_h264_rung() {
+    use feedline_tests::analysis::{bitrate_kbps, packets, video_streams};
+    use std::collections::BTreeSet;
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("srt-live-transmit");
+    let port = free_port();
+    let config = two_rung_config(&srt_output(port, "listener", "")).replace(
+        "bitrate_kbps = 400\nprofile = \"main\"",
+        "bitrate_kbps = 400\ncodec = \"hevc\"\nprofile = \"main\"",
+    );
+    assert!(
+        config.contains("codec = \"hevc\""),
+        "test bug: HEVC rung not configured"
+    );
+    let app = Appliance::start(&config);
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .expect("channel did not start");
+    let (_dir, capture) = capture_with_slt(&format!("srt://127.0.0.1:{port}"), &app);
+    assert_ts_continuity(&capture);
+    let video = video_streams(&capture);
+    let codecs: Vec<&str> = video.iter().map(|s| s.codec_name.as_str()).collect();
+    assert_eq!(codecs, vec!["h264", "hevc"]);
+    assert_eq!((video[1].width, video[1].height), (Some(320), Some(180)));
+    assert_eq!(video[1].profile.as_deref(), Some("Main"));
+    assert_eq!(video[1].r_frame_rate.as_deref(), Some("30/1"));
+    let mut keys = Vec::new();
+    for (stream, target) in video.iter().zip([1200u32, 400]) {
+        let pkts = packets(&capture, stream.index);
+        let first = pkts.iter().position(|p| p.keyframe).expect("an IDR");
+        let pkts = &pkts[first..];
+        assert!(
+            pkts.windows(2).all(|w| w[1].pts > w[0].pts),
+            "{}: PTS not monotonic",
+            stream.codec_name
+        );
+        let whole = (pkts.len() / GOP as usize) * GOP as usize;
+        let kbps = bitrate_kbps(&pkts[..whole], 3000);
+        assert!(
+            (kbps / f64::from(target) - 1.0).abs() <= 0.15,
+            "{}: {kbps:.0} kb/s vs {target}",
+            stream.codec_name
+        );
+        keys.push((
+            pkts[0].pts,
+            pkts.last().map(|p| p.pts).unwrap_or(0),
+            pkts.iter()
+                .filter(|p| p.keyframe)
+                .map(|p| p.pts)
+                .collect::<BTreeSet<i64>>(),
+        ));
+    }
+    let (start, end) = (keys[0].0.max(keys[1].0), keys[0].1.min(keys[1].1));
+    let span = |k: &BTreeSet<i64>| k.range(start..=end).copied().collect::<Vec<_>>();
+    assert!(span(&keys[0].2).len() >= 3);
+    assert_eq!(
+        span(&keys[0].2),
+        span(&keys[1].2),
+        "H.264 and HEVC IDRs must fall on the same PTS"
+    );
+}
