@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod appliance;
 pub mod feed;
+pub mod netns;
 pub mod receiver;
 pub mod ts;
 

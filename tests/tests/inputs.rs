@@ -139,6 +139,26 @@ fn srt_input_listener_is_decoded_and_reencoded() {
     assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
+/// The contribution source listens (an encoder in the field) and Feedline calls it.
+#[test]
+fn srt_input_caller_connects_to_a_listening_source() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let (input, output) = (free_port(), free_port());
+    let mut sender = push_live(&format!("srt://127.0.0.1:{input}?mode=listener"), 25);
+    std::thread::sleep(Duration::from_millis(500));
+    let config = two_rung_config(&listener(output)).replace(
+        PATTERN,
+        &format!("type = \"srt\"\nmode = \"caller\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    );
+    let app = Appliance::start(&config);
+    let (_dir, path, _) = capture(output, 11, &app);
+    let _ = sender.kill();
+    let _ = sender.wait();
+    assert_ts_continuity(&path);
+    assert_feed(&path, &two_rungs(), GOP, 10.0);
+}
+
 #[test]
 fn udp_input_is_decoded_and_reencoded() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());

@@ -261,3 +261,48 @@ fn hevc_rung_is_received_aligned_with_the_h264_rung() {
         "H.264 and HEVC IDRs must fall on the same PTS"
     );
 }
+
+/// Rendezvous needs two hosts using the same port, so the receiver runs in a network namespace
+/// of its own (10.231.7.2), reached over a veth pair.
+#[test]
+fn rendezvous_output_received_by_srt_live_transmit_on_a_second_host() {
+    use feedline_tests::netns::TestHost;
+    use std::process::Stdio;
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("srt-live-transmit");
+    let host = TestHost::create(7).expect("create the test host");
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("rendezvous.ts");
+    let mut rx = host
+        .command("srt-live-transmit")
+        .args([
+            "-q",
+            &format!("srt://{}:{port}?mode=rendezvous", host.local_ip),
+            "file://con",
+        ])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&capture).expect("capture"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("receiver in the namespace");
+    let output = format!(
+        "[[channels.outputs]]\nname = \"rv\"\ntype = \"srt\"\nmode = \"rendezvous\"\naddress = \"{}\"\nport = {port}\n",
+        host.remote_ip
+    );
+    let app = Appliance::start(&two_rung_config(&output));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < 188 * 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no data over rendezvous:\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(u64::from(CAPTURE_SECONDS)));
+    feedline_tests::appliance::signal(rx.id(), "INT");
+    let _ = rx.wait();
+    assert_ts_continuity(&capture);
+    assert_feed(&capture, &two_rungs(), GOP, MIN_SECONDS);
+}

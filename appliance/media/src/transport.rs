@@ -45,7 +45,9 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
                 sink = sink.prop("streamid", id);
             }
             if *mode == SrtMode::Rendezvous {
-                sink = sink.prop("localport", port);
+                // Without an explicit local address srtsink binds the *remote* host's address,
+                // which fails ("Cannot bind to <peer>"); bind all local addresses instead.
+                sink = sink.prop("localaddress", "0.0.0.0").prop("localport", port);
             }
             sink
         }
