@@ -260,6 +260,35 @@ fn hevc_rung_is_received_aligned_with_the_h264_rung() {
         span(&keys[1].2),
         "H.264 and HEVC IDRs must fall on the same PTS"
     );
+
+    // Our own time_code SEI on the HEVC rung (GStreamer 1.22's h265parse cannot write it): on
+    // every decodable frame, one frame apart, and the same timecode as the H.264 rung.
+    let hevc_tc: Vec<u64> = feedline_tests::analysis::frame_timecodes(&capture, video[1].index)
+        .into_iter()
+        .skip_while(Option::is_none)
+        .map(|t| {
+            let t = t.expect("an HEVC frame without timecode");
+            feedline_tests::analysis::timecode_to_frames(&t, 30).expect("timecode")
+        })
+        .collect();
+    assert!(
+        hevc_tc.len() >= 290,
+        "only {} HEVC frames with timecode",
+        hevc_tc.len()
+    );
+    assert!(
+        hevc_tc.windows(2).all(|w| w[1] == w[0] + 1),
+        "HEVC timecode must advance one frame per frame"
+    );
+    let h264_tc: Vec<u64> = feedline_tests::analysis::frame_timecodes(&capture, video[0].index)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| feedline_tests::analysis::timecode_to_frames(&t, 30))
+        .collect();
+    assert!(
+        h264_tc.contains(&hevc_tc[hevc_tc.len() / 2]),
+        "both rungs carry the same timecode"
+    );
 }
 
 /// Rendezvous needs two hosts using the same port, so the receiver runs in a network namespace

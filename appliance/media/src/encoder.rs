@@ -112,7 +112,7 @@ pub fn encoder_chain(backend: Backend, s: &EncoderSettings, prefix: &str) -> Vec
         ),
     };
     let mut parse = ElementSpec::new(parser, format!("{prefix}-parse")).prop("config-interval", -1);
-    if carries_timecode(s.codec) {
+    if parser_writes_timecode(s.codec) {
         parse = parse.prop("update-timecode", true);
     }
     vec![
@@ -122,9 +122,9 @@ pub fn encoder_chain(backend: Backend, s: &EncoderSettings, prefix: &str) -> Vec
     ]
 }
 
-/// GStreamer 1.22's h265parse cannot write the HEVC time_code SEI (no `update-timecode`), so
-/// only H.264 rungs carry the timecode in the stream on this platform.
-pub fn carries_timecode(codec: Codec) -> bool {
+/// Whether the codec's parser writes the timecode itself. GStreamer 1.22's h265parse has no
+/// `update-timecode`; HEVC rungs get their time_code SEI from `hevc_timecode` instead.
+pub fn parser_writes_timecode(codec: Codec) -> bool {
     codec == Codec::H264
 }
 

@@ -198,10 +198,6 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
                     reason,
                 }
             })?;
-        if !crate::encoder::carries_timecode(rung.codec) {
-            warn!(channel = prefix, rendition = %rung.name,
-                "HEVC rendition carries no timecode SEI: GStreamer 1.22's h265parse cannot write it");
-        }
         let scale = ladder::scale_chain(channel, rung, plan, prefix);
         let encode = ladder::encode_chain(channel, rung, backend, prefix);
         info!(channel = prefix, rendition = %rung.name, backend = backend.name(),
@@ -218,6 +214,11 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
             .cloned()
             .ok_or_else(|| MediaError::Link("empty rung".into()))?;
         let encoded = build_chain(bin, &encode)?;
+        if !crate::encoder::parser_writes_timecode(rung.codec) {
+            if let Some(parser) = encoded.iter().find(|e| e.name().ends_with("-parse")) {
+                crate::hevc_timecode::install(parser);
+            }
+        }
         link(Some(&raw_tee), &encoded[0])?;
         raw_tees.push(raw_tee);
         rung_tees.push(

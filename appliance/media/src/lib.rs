@@ -8,6 +8,7 @@ pub mod encoder;
 mod error;
 mod file_source;
 pub mod graph;
+pub mod hevc_timecode;
 pub mod input;
 pub mod ladder;
 mod output;

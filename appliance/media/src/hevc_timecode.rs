@@ -1,0 +1,275 @@
+//! HEVC `time_code` SEI (ITU-T H.265 D.2.27, payload type 136), written by us.
+//!
+//! GStreamer 1.22's h265parse cannot write timecode into HEVC streams (h264parse can, via
+//! `update-timecode`), so every HEVC rung would reach the cloud without the timecode that lets it
+//! align two feeds. A pad probe after h265parse builds the SEI from the frame's
+//! `GstVideoTimeCodeMeta` and splices it in front of the access unit's first slice.
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_video as gst_video;
+
+/// A SMPTE timecode value for one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timecode {
+    pub hours: u32,
+    pub minutes: u32,
+    pub seconds: u32,
+    pub frames: u32,
+    pub drop_frame: bool,
+}
+
+struct BitWriter {
+    bytes: Vec<u8>,
+    bit: u8,
+}
+
+impl BitWriter {
+    fn new() -> Self {
+        BitWriter {
+            bytes: Vec::new(),
+            bit: 0,
+        }
+    }
+    fn put(&mut self, value: u32, bits: u8) {
+        for i in (0..bits).rev() {
+            if self.bit == 0 {
+                self.bytes.push(0);
+            }
+            let b = ((value >> i) & 1) as u8;
+            if let Some(last) = self.bytes.last_mut() {
+                *last |= b << (7 - self.bit);
+            }
+            self.bit = (self.bit + 1) % 8;
+        }
+    }
+    fn aligned(&self) -> bool {
+        self.bit == 0
+    }
+}
+
+/// The `time_code` payload: one clock timestamp, full (h:m:s:f), then payload byte alignment.
+fn time_code_payload(tc: &Timecode) -> Vec<u8> {
+    let mut w = BitWriter::new();
+    w.put(1, 2); // num_clock_ts
+    w.put(1, 1); // clock_timestamp_flag
+    w.put(0, 1); // units_field_based_flag: progressive frames
+    w.put(if tc.drop_frame { 4 } else { 0 }, 5); // counting_type
+    w.put(1, 1); // full_timestamp_flag
+    w.put(0, 1); // discontinuity_flag
+    w.put(0, 1); // cnt_dropped_flag
+    w.put(tc.frames & 0x1ff, 9);
+    w.put(tc.seconds & 0x3f, 6);
+    w.put(tc.minutes & 0x3f, 6);
+    w.put(tc.hours & 0x1f, 5);
+    w.put(0, 5); // time_offset_length
+    if !w.aligned() {
+        w.put(1, 1); // payload_bit_equal_to_one
+        while !w.aligned() {
+            w.put(0, 1);
+        }
+    }
+    w.bytes
+}
+
+/// Inserts emulation-prevention bytes: no 00 00 0x (x ≤ 3) may appear inside a NAL unit.
+fn escape(rbsp: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rbsp.len() + 4);
+    let mut zeros = 0;
+    for &b in rbsp {
+        if zeros >= 2 && b <= 3 {
+            out.push(3);
+            zeros = 0;
+        }
+        out.push(b);
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+    }
+    out
+}
+
+/// A complete prefix-SEI NAL unit (with a 4-byte start code) carrying `tc`.
+pub fn time_code_sei_nal(tc: &Timecode) -> Vec<u8> {
+    let payload = time_code_payload(tc);
+    let mut rbsp = vec![136u8, payload.len() as u8];
+    rbsp.extend_from_slice(&payload);
+    rbsp.push(0x80); // rbsp_trailing_bits
+                     // nal_unit_type 39 (PREFIX_SEI), layer 0, temporal id 1.
+    let mut nal = vec![0, 0, 0, 1, 39 << 1, 1];
+    nal.extend(escape(&rbsp));
+    nal
+}
+
+/// Byte offset of the start code of the first VCL NAL unit (types 0–31) in an Annex-B access unit.
+pub fn first_slice_offset(au: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 3 < au.len() {
+        if au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1 {
+            let header = au.get(i + 3)?;
+            let nal_type = (header >> 1) & 0x3f;
+            if nal_type < 32 {
+                // Include the fourth zero of a 4-byte start code.
+                return Some(if i > 0 && au[i - 1] == 0 { i - 1 } else { i });
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The access unit with `sei` spliced in before its first slice.
+pub fn insert_before_first_slice(au: &[u8], sei: &[u8]) -> Option<Vec<u8>> {
+    let at = first_slice_offset(au)?;
+    let mut out = Vec::with_capacity(au.len() + sei.len());
+    out.extend_from_slice(&au[..at]);
+    out.extend_from_slice(sei);
+    out.extend_from_slice(&au[at..]);
+    Some(out)
+}
+
+/// Writes the frame's timecode into every access unit leaving `parser` (an h265parse).
+pub fn install(parser: &gst::Element) {
+    let Some(pad) = parser.static_pad("src") else {
+        return;
+    };
+    pad.add_probe(gst::PadProbeType::BUFFER, |_, info| {
+        let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(meta) = buffer.meta::<gst_video::VideoTimeCodeMeta>() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let tc = meta.tc();
+        let timecode = Timecode {
+            hours: tc.hours(),
+            minutes: tc.minutes(),
+            seconds: tc.seconds(),
+            frames: tc.frames(),
+            drop_frame: tc
+                .flags()
+                .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME),
+        };
+        let Ok(map) = buffer.map_readable() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(bytes) = insert_before_first_slice(map.as_slice(), &time_code_sei_nal(&timecode))
+        else {
+            return gst::PadProbeReturn::Ok;
+        };
+        drop(map);
+        let mut out = gst::Buffer::from_mut_slice(bytes);
+        {
+            let out_mut = out.make_mut();
+            let _ = buffer.copy_into(
+                out_mut,
+                gst::BufferCopyFlags::FLAGS
+                    | gst::BufferCopyFlags::TIMESTAMPS
+                    | gst::BufferCopyFlags::META,
+                ..,
+            );
+        }
+        *buffer = out;
+        gst::PadProbeReturn::Ok
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_bits_for_a_known_timecode() {
+        // 10:20:30:15 non-drop, field by field:
+        // num_clock_ts 01 | flag 1 | field 0 | counting 00000 | full 1 | disc 0 | dropped 0 |
+        // frames 000001111 | s 011110 | m 010100 | h 01010 | offset_len 00000 | align 1 0000
+        let tc = Timecode {
+            hours: 10,
+            minutes: 20,
+            seconds: 30,
+            frames: 15,
+            drop_frame: false,
+        };
+        let bits: String = time_code_payload(&tc)
+            .iter()
+            .map(|b| format!("{b:08b}"))
+            .collect();
+        let fields = [
+            "01",
+            "1",
+            "0",
+            "00000",
+            "1",
+            "0",
+            "0",
+            "000001111",
+            "011110",
+            "010100",
+            "01010",
+            "00000",
+            "1",
+            "0000",
+        ];
+        assert_eq!(bits, fields.concat());
+        assert_eq!(bits.len(), 48);
+    }
+
+    #[test]
+    fn sei_nal_is_a_prefix_sei_with_type_136_and_trailing_bits() {
+        let nal = time_code_sei_nal(&Timecode {
+            hours: 1,
+            minutes: 2,
+            seconds: 3,
+            frames: 4,
+            drop_frame: true,
+        });
+        assert_eq!(&nal[..6], &[0, 0, 0, 1, 0x4e, 0x01]);
+        assert_eq!(nal[6], 136);
+        assert_eq!(nal[7] as usize, nal.len() - 9);
+        assert_eq!(*nal.last().unwrap_or(&0), 0x80);
+    }
+
+    #[test]
+    fn emulation_prevention() {
+        assert_eq!(
+            escape(&[0, 0, 1, 0, 0, 0, 5]),
+            vec![0, 0, 3, 1, 0, 0, 3, 0, 5]
+        );
+    }
+
+    #[test]
+    fn inserted_after_parameter_sets_before_the_first_slice() {
+        // AUD (35), VPS (32), IDR slice (19)
+        let au = [
+            0,
+            0,
+            0,
+            1,
+            35 << 1,
+            1,
+            0x50,
+            0,
+            0,
+            0,
+            1,
+            32 << 1,
+            1,
+            9,
+            0,
+            0,
+            1,
+            19 << 1,
+            1,
+            0xaa,
+        ];
+        let sei = [0, 0, 0, 1, 39 << 1, 1, 0xee];
+        let out = insert_before_first_slice(&au, &sei).unwrap_or_default();
+        let expected: Vec<u8> = [&au[..14], &sei[..], &au[14..]].concat();
+        assert_eq!(out, expected);
+        assert_eq!(
+            insert_before_first_slice(&au[..14], &sei),
+            None,
+            "no slice, nothing to do"
+        );
+    }
+}
