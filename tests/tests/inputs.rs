@@ -177,6 +177,60 @@ fn udp_input_is_decoded_and_reencoded() {
     assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
+/// A source with no audio track (a camera feed without embedded audio): the outputs still carry
+/// an audio PID, with silence, as receivers and cloud transcoders expect.
+#[test]
+fn video_only_input_gets_silent_audio() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let (input, output) = (free_port(), free_port());
+    let config = two_rung_config(&listener(output)).replace(
+        PATTERN,
+        &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    );
+    let app = Appliance::start(&config);
+    let mut sender = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30:duration=25",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+        ])
+        .args([
+            "-f",
+            "mpegts",
+            &format!("udp://127.0.0.1:{input}?pkt_size=1316"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ffmpeg sender");
+    let (_dir, path, _) = capture(output, 11, &app);
+    let _ = sender.kill();
+    let _ = sender.wait();
+    assert!(
+        app.log().contains("input has no audio; sending silence"),
+        "{}",
+        app.log()
+    );
+    assert_ts_continuity(&path);
+    // assert_feed checks the AAC 48 kHz stereo stream along with the video.
+    assert_feed(&path, &two_rungs(), GOP, 10.0);
+}
+
 fn first_existing(pattern_dir: &str, prefix: &str) -> Option<std::path::PathBuf> {
     std::fs::read_dir(pattern_dir)
         .ok()?

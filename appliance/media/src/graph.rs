@@ -385,15 +385,22 @@ fn connect_decoded_pads(
             *done = true;
             info!(channel = %name, "input has no audio; sending silence");
             let bin = pipeline.upcast_ref::<gst::Bin>();
-            if let Ok(elements) = build_chain(bin, &input::silence(&name)) {
-                if let Some(src) = elements.last() {
-                    let _ = src.link_pads(
-                        Some("src"),
-                        &audio_sink.parent_element().unwrap_or_else(|| src.clone()),
-                        Some("sink"),
-                    );
-                    let _ = src.sync_state_with_parent();
-                }
+            let silence = build_chain(bin, &input::silence(&name)).and_then(|elements| {
+                let src = elements
+                    .last()
+                    .cloned()
+                    .ok_or_else(|| MediaError::Link("empty silence chain".into()))?;
+                let src_pad = src
+                    .static_pad("src")
+                    .ok_or_else(|| MediaError::Link("silence has no src pad".into()))?;
+                src_pad
+                    .link(&audio_sink)
+                    .map_err(|e| MediaError::Link(format!("silence ! audio: {e:?}")))?;
+                src.sync_state_with_parent()
+                    .map_err(|e| MediaError::Link(format!("silence: {e}")))
+            });
+            if let Err(e) = silence {
+                warn!(channel = %name, error = %e, "cannot add silence for an input without audio");
             }
         }
     });
