@@ -26,6 +26,11 @@ impl Appliance {
         )
     }
 
+    /// Starts `feedline <args>` (for commands and flags other than a plain `run --config`).
+    pub fn start_args(args: &[&str]) -> Appliance {
+        Self::spawn(tempfile::tempdir().expect("tempdir"), args)
+    }
+
     fn spawn(dir: tempfile::TempDir, args: &[&str]) -> Appliance {
         let log_path = dir.path().join("feedline.log");
         let log = std::fs::File::create(&log_path).expect("log file");

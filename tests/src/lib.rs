@@ -6,6 +6,7 @@ pub mod appliance;
 pub mod feed;
 pub mod netns;
 pub mod receiver;
+pub mod store_load;
 pub mod ts;
 
 use std::net::UdpSocket;

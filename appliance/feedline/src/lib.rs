@@ -2,6 +2,7 @@
 //! running configuration and the media handles.
 
 pub mod logging;
+pub mod persist;
 mod supervisor;
 
 use feedline_config::{read_file, Config, LoadError};
@@ -38,11 +39,28 @@ pub fn cli_check_config(path: &Path) -> ExitCode {
     }
 }
 
-pub fn cli_run(config_path: Option<&Path>, process_start: Instant) -> anyhow::Result<()> {
-    let config = match config_path {
-        Some(path) => read_file(path)
-            .map_err(|e| anyhow::anyhow!("{}: invalid configuration\n{e}", path.display()))?,
-        None => Config::default(),
+/// `feedline run`. With `--data-dir` the configuration lives in the store (the file only seeds
+/// the first start); without it, the file (or the built-in default) is used as is.
+pub fn cli_run(
+    config_path: Option<&Path>,
+    data_dir: Option<&Path>,
+    process_start: Instant,
+) -> anyhow::Result<()> {
+    let config = match data_dir {
+        Some(dir) => match persist::load_for_run(dir, config_path)? {
+            persist::Startup::Normal(config) => config,
+            persist::Startup::SafeMode(reason) => {
+                persist::safe_mode_alarm(&reason);
+                Config {
+                    channels: Vec::new(),
+                }
+            }
+        },
+        None => match config_path {
+            Some(path) => read_file(path)
+                .map_err(|e| anyhow::anyhow!("{}: invalid configuration\n{e}", path.display()))?,
+            None => Config::default(),
+        },
     };
     supervisor::run(config, process_start)
 }

@@ -26,8 +26,26 @@ enum Command {
     /// Run the appliance's channels until SIGTERM/SIGINT (or until file inputs end).
     Run {
         /// Config file; without it the built-in default (test pattern → SRT listener :9000).
+        /// With --data-dir it only seeds the store on first start.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Keep the configuration in the crash-safe store in this directory
+        /// (the appliance uses /var/lib/feedline).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Validate a config file and make it the stored configuration (offline).
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "/var/lib/feedline")]
+        data_dir: PathBuf,
+    },
+    /// Print the stored configuration as TOML (offline). Passphrases are redacted unless asked for.
+    Export {
+        #[arg(long, default_value = "/var/lib/feedline")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        include_secrets: bool,
     },
     /// Validate a config file; exits 2 and names every bad field if it is invalid.
     CheckConfig { file: PathBuf },
@@ -40,7 +58,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     feedline::logging::init(&cli.log_format);
     let result = match cli.command {
-        Command::Run { config } => cli_run(config.as_deref(), process_start),
+        Command::Run { config, data_dir } => {
+            cli_run(config.as_deref(), data_dir.as_deref(), process_start)
+        }
+        Command::Import { file, data_dir } => feedline::persist::import(&data_dir, &file)
+            .map(|revision| println!("imported {} as revision {revision}", file.display())),
+        Command::Export {
+            data_dir,
+            include_secrets,
+        } => feedline::persist::export(&data_dir, include_secrets).map(|text| print!("{text}")),
         Command::CheckConfig { file } => return cli_check_config(&file),
         Command::Probe => cli_probe().context("probe"),
     };
