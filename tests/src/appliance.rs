@@ -2,7 +2,7 @@
 
 use crate::feedline_bin;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -89,10 +89,6 @@ impl Appliance {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
-    }
-
-    pub fn log_path(&self) -> &Path {
-        &self.log_path
     }
 }
 

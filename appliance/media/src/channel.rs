@@ -1,7 +1,9 @@
 //! A running channel: its encoding pipeline (rebuilt after a failure) and its outputs.
 
+use crate::bus;
 use crate::graph;
 use crate::output::OutputHandle;
+use crate::retry;
 use crate::status::OutputStatus;
 use feedline_config::{Channel, Input};
 use gstreamer as gst;
@@ -14,9 +16,9 @@ use tracing::{error, info, warn};
 
 /// How long a failed channel waits before it rebuilds its pipeline, at most.
 const RESTART_CAP: Duration = Duration::from_secs(5);
+const RESTART_FIRST: Duration = Duration::from_millis(500);
 
 pub struct ChannelRunner {
-    name: String,
     outputs: Vec<OutputHandle>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -54,15 +56,10 @@ impl ChannelRunner {
             })
             .ok();
         ChannelRunner {
-            name: channel.name,
             outputs,
             stop,
             thread,
         }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     pub fn output_status(&self) -> Vec<OutputStatus> {
@@ -110,18 +107,12 @@ impl Worker {
                     if started.elapsed() > Duration::from_secs(30) {
                         failures = 0;
                     }
-                    let wait = Duration::from_millis(500)
-                        .saturating_mul(1u32 << failures.min(4))
-                        .min(RESTART_CAP);
+                    let wait = retry::backoff(RESTART_FIRST, RESTART_CAP, failures);
                     failures += 1;
                     warn!(channel = %self.channel.name, retry_in_ms = wait.as_millis() as u64,
                         "channel restarting after failure");
-                    let until = Instant::now() + wait;
-                    while Instant::now() < until {
-                        if self.stop.load(Ordering::SeqCst) {
-                            return false;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
+                    if !retry::sleep_unless_stopped(&self.stop, wait) {
+                        return false;
                     }
                 }
             }
@@ -151,13 +142,24 @@ impl Worker {
     }
 
     /// One log line an operator can act on: which channel, which input (or element), why.
-    fn report_error(&self, source: &str, reason: &str) {
+    fn report_error(
+        &self,
+        graph: &graph::ChannelGraph,
+        source: Option<&gst::Object>,
+        reason: &str,
+    ) {
         let name = &self.channel.name;
-        if is_input_element(source, name) {
-            error!(channel = %name, input = %self.describe_input(), element = %source, %reason,
-                "input failed");
+        let element = source.map(|s| s.name().to_string()).unwrap_or_default();
+        let from_input = source.is_some_and(|src| {
+            graph.input_elements.iter().any(|e| {
+                let e = e.upcast_ref::<gst::Object>();
+                src == e || src.has_as_ancestor(e)
+            })
+        });
+        if from_input {
+            error!(channel = %name, input = %self.describe_input(), %element, %reason, "input failed");
         } else {
-            error!(channel = %name, element = %source, %reason, "channel pipeline error");
+            error!(channel = %name, %element, %reason, "channel pipeline error");
         }
     }
 
@@ -175,8 +177,8 @@ impl Worker {
             return Run::Failed;
         };
         if pipeline.set_state(gst::State::Playing).is_err() {
-            match pop_error(&bus) {
-                Some((source, reason)) => self.report_error(&source, &reason),
+            match bus::pop_error(&bus) {
+                Some((source, reason)) => self.report_error(&graph, source.as_ref(), &reason),
                 None => error!(channel = %name, "channel pipeline refused to start"),
             }
             let _ = pipeline.set_state(gst::State::Null);
@@ -192,8 +194,7 @@ impl Worker {
             };
             match msg.view() {
                 gst::MessageView::Error(err) => {
-                    let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-                    self.report_error(&source, &error_text(err));
+                    self.report_error(&graph, msg.src(), &bus::error_text(err));
                     break Run::Failed;
                 }
                 gst::MessageView::Warning(w) => {
@@ -219,39 +220,5 @@ impl Worker {
         let _ = pipeline.set_state(gst::State::Null);
         drop(graph.file_source);
         outcome
-    }
-}
-
-fn is_input_element(element: &str, channel: &str) -> bool {
-    let Some(rest) = element.strip_prefix(&format!("{channel}-")) else {
-        return false;
-    };
-    [
-        "file", "srt", "udp", "v4l2", "decklink", "decode", "pattern", "tone", "ts-caps",
-    ]
-    .iter()
-    .any(|p| rest.starts_with(p))
-        || rest.starts_with("decodebin")
-        || element.starts_with("decodebin")
-        || element.starts_with("typefind")
-}
-
-fn pop_error(bus: &gst::Bus) -> Option<(String, String)> {
-    let msg = bus.timed_pop_filtered(
-        gst::ClockTime::from_mseconds(100),
-        &[gst::MessageType::Error],
-    )?;
-    let source = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-    match msg.view() {
-        gst::MessageView::Error(err) => Some((source, error_text(err))),
-        _ => None,
-    }
-}
-
-/// The error, then GStreamer's detail (which names the file, the host, the device).
-fn error_text(err: &gst::message::Error) -> String {
-    match err.debug() {
-        Some(debug) => format!("{} ({})", err.error(), debug.trim()),
-        None => err.error().to_string(),
     }
 }

@@ -13,13 +13,15 @@ use feedline_config::{Channel, Input, TimecodeSource};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use std::sync::{Arc, Mutex};
 use tracing::{debug, info, warn};
 
 pub struct ChannelGraph {
     pub pipeline: gst::Pipeline,
     /// The file reader feeding a file input; stopped when the graph is dropped.
     pub file_source: Option<FileSource>,
+    /// The elements built for the input (decodebin's children are their descendants): an error
+    /// from one of them is the input's fault, and is reported naming the input.
+    pub input_elements: Vec<gst::Element>,
 }
 
 /// The elements between the input and the video tee.
@@ -144,6 +146,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
         .ok_or_else(|| MediaError::Link("empty audio chain".into()))?;
 
     let mut file_source = None;
+    let mut input_elements = Vec::new();
     match &plan {
         InputPlan::Raw { video: v, audio: a } => {
             info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
@@ -151,6 +154,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
             let asrc = build_chain(bin, a)?;
             link(vsrc.last(), &video[0])?;
             link(asrc.last(), &audio[0])?;
+            input_elements.extend(vsrc.into_iter().chain(asrc));
         }
         InputPlan::File {
             path,
@@ -174,6 +178,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
                 as_appsrc(&vsrc[0])?,
                 as_appsrc(&asrc[0])?,
             ));
+            input_elements.extend(vsrc.into_iter().chain(asrc));
         }
         InputPlan::Decoded { source } => {
             info!(channel = prefix, source = %to_launch_line(source), "input");
@@ -183,6 +188,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
                 .cloned()
                 .ok_or_else(|| MediaError::Link("empty source".into()))?;
             connect_decoded_pads(&pipeline, &decoder, &video[0], &audio[0], channel)?;
+            input_elements.extend(src);
         }
     }
 
@@ -273,6 +279,7 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
     Ok(ChannelGraph {
         pipeline,
         file_source,
+        input_elements,
     })
 }
 
@@ -317,11 +324,12 @@ fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputHandle) {
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                if let Some(list) = sample.buffer_list() {
-                    for buffer in list.iter_owned() {
-                        output.push(buffer);
-                    }
-                } else if let Some(buffer) = sample.buffer_owned() {
+                // appsink hands buffers over one by one (its `buffer-list` is off). Releasing the
+                // sample first leaves us the only reference, so `push` can clear flags and
+                // timestamps in place instead of copying every TS buffer.
+                let buffer = sample.buffer_owned();
+                drop(sample);
+                if let Some(buffer) = buffer {
                     output.push(buffer);
                 }
                 Ok(gst::FlowSuccess::Ok)
@@ -372,7 +380,6 @@ fn connect_decoded_pads(
     });
     let weak = pipeline.downgrade();
     let name = channel.name.clone();
-    let added = Arc::new(Mutex::new(false));
     decoder.connect_no_more_pads(move |_| {
         let Some(pipeline) = weak.upgrade() else {
             return;
@@ -380,9 +387,7 @@ fn connect_decoded_pads(
         if !video_sink.is_linked() {
             warn!(channel = %name, "input has no video stream");
         }
-        let mut done = added.lock().unwrap_or_else(|p| p.into_inner());
-        if !audio_sink.is_linked() && !*done {
-            *done = true;
+        if !audio_sink.is_linked() {
             info!(channel = %name, "input has no audio; sending silence");
             let bin = pipeline.upcast_ref::<gst::Bin>();
             let silence = build_chain(bin, &input::silence(&name)).and_then(|elements| {

@@ -3,6 +3,7 @@
 //! The rest of Feedline talks to this crate through `ChannelRunner` (start/stop/status) and
 //! `probe()`; no GStreamer type crosses its boundary.
 
+mod bus;
 mod channel;
 pub mod encoder;
 mod error;
@@ -13,13 +14,13 @@ pub mod input;
 pub mod ladder;
 mod output;
 pub mod probe;
+mod retry;
 pub mod spec;
 pub mod status;
 pub mod transport;
 
 pub use channel::ChannelRunner;
 pub use error::MediaError;
-pub use output::backoff;
 pub use status::{OutputState, OutputStatus, SrtLinkStats};
 
 /// Initialises GStreamer once per process.

@@ -5,6 +5,8 @@
 //! `appsrc ! <sink>`, watches it, and on failure tears it down and tries again with capped
 //! exponential backoff, while the encoder and the other outputs carry on.
 
+use crate::bus;
+use crate::retry;
 use crate::spec::ElementSpec;
 use crate::status::{OutputState, OutputStatus, SrtLinkStats};
 use crate::transport;
@@ -12,7 +14,7 @@ use feedline_config::{Output, OutputTransport};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,15 +26,13 @@ pub const BACKOFF_CAP: Duration = Duration::from_millis(1000);
 /// Network outputs buffer at most this much TS while a receiver is slow; older data is dropped.
 const NETWORK_QUEUE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Exponential backoff: 100 ms, 200 ms, 400 ms, … capped at `BACKOFF_CAP`.
-pub fn backoff(attempt: u32) -> Duration {
-    let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
-    BACKOFF_START.saturating_mul(factor).min(BACKOFF_CAP)
-}
-
 struct Shared {
     channel: String,
+    /// State, attempts, errors, SRT figures: changed by the output thread, a few times a second.
     status: Mutex<OutputStatus>,
+    /// Counted per TS buffer on the encoder's streaming thread, so kept out of the mutex.
+    bytes_out: AtomicU64,
+    bytes_dropped: AtomicU64,
     appsrc: Mutex<Option<gst_app::AppSrc>>,
     stop: AtomicBool,
     /// The input ended (non-looping file): drain, then stop.
@@ -50,6 +50,8 @@ impl OutputHandle {
         let shared = Arc::new(Shared {
             channel: channel.to_string(),
             status: Mutex::new(OutputStatus::new(&output.name)),
+            bytes_out: AtomicU64::new(0),
+            bytes_dropped: AtomicU64::new(0),
             appsrc: Mutex::new(None),
             stop: AtomicBool::new(false),
             eos: AtomicBool::new(false),
@@ -69,10 +71,6 @@ impl OutputHandle {
         }
     }
 
-    pub fn name(&self) -> String {
-        lock(&self.shared.status).name.clone()
-    }
-
     /// Hands one TS buffer to the transport. Never blocks the caller for a network output.
     pub fn push(&self, mut buffer: gst::Buffer) {
         let appsrc = lock(&self.shared.appsrc).clone();
@@ -88,13 +86,16 @@ impl OutputHandle {
                     b.set_pts(gst::ClockTime::NONE);
                     b.set_dts(gst::ClockTime::NONE);
                 }
-                if src.push_buffer(buffer).is_ok() {
-                    lock(&self.shared.status).bytes_out += size;
+                let counter = if src.push_buffer(buffer).is_ok() {
+                    &self.shared.bytes_out
                 } else {
-                    lock(&self.shared.status).bytes_dropped += size;
-                }
+                    &self.shared.bytes_dropped
+                };
+                counter.fetch_add(size, Ordering::Relaxed);
             }
-            None => lock(&self.shared.status).bytes_dropped += size,
+            None => {
+                self.shared.bytes_dropped.fetch_add(size, Ordering::Relaxed);
+            }
         }
     }
 
@@ -107,7 +108,10 @@ impl OutputHandle {
     }
 
     pub fn status(&self) -> OutputStatus {
-        lock(&self.shared.status).clone()
+        let mut status = lock(&self.shared.status).clone();
+        status.bytes_out = self.shared.bytes_out.load(Ordering::Relaxed);
+        status.bytes_dropped = self.shared.bytes_dropped.load(Ordering::Relaxed);
+        status
     }
 
     /// Stops the transport and waits for its thread (bounded by the thread's own timeouts).
@@ -150,7 +154,7 @@ impl Runner {
             lock(&self.shared.status).connection_attempts += 1;
             let started = Instant::now();
             let outcome = match self.build() {
-                Ok((pipeline, appsrc)) => self.watch(&pipeline, appsrc),
+                Ok((pipeline, appsrc, sink)) => self.watch(&pipeline, appsrc, &sink),
                 Err(reason) => {
                     // Nothing will change by retrying a pipeline we cannot even build.
                     error!(channel = %self.shared.channel, output = %self.output.name, %reason, "output cannot be built");
@@ -166,23 +170,16 @@ impl Runner {
                     if started.elapsed() > Duration::from_secs(10) {
                         attempt = 0;
                     }
-                    let wait = backoff(attempt);
+                    let wait = retry::backoff(BACKOFF_START, BACKOFF_CAP, attempt);
                     attempt = attempt.saturating_add(1);
                     warn!(channel = %self.shared.channel, output = %self.output.name, %reason,
                         retry_in_ms = wait.as_millis() as u64, attempt, "output connection lost; retrying");
                     self.set_state(OutputState::Reconnecting, Some(reason));
-                    self.sleep_unless_stopped(wait);
+                    retry::sleep_unless_stopped(&self.shared.stop, wait);
                 }
             }
         }
         self.set_state(OutputState::Stopped, None);
-    }
-
-    fn sleep_unless_stopped(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        while Instant::now() < until && !self.shared.stop.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     fn set_state(&self, state: OutputState, error: Option<String>) {
@@ -197,7 +194,7 @@ impl Runner {
         }
     }
 
-    fn build(&self) -> Result<(gst::Pipeline, gst_app::AppSrc), String> {
+    fn build(&self) -> Result<(gst::Pipeline, gst_app::AppSrc, gst::Element), String> {
         let prefix = format!("{}-{}", self.shared.channel, self.output.name);
         let pipeline = gst::Pipeline::with_name(&format!("output-{prefix}"));
         let lossless = transport::is_lossless(&self.output.transport);
@@ -225,7 +222,7 @@ impl Runner {
         let appsrc = src
             .downcast::<gst_app::AppSrc>()
             .map_err(|_| "appsrc is not an AppSrc".to_string())?;
-        Ok((pipeline, appsrc))
+        Ok((pipeline, appsrc, sink))
     }
 
     /// Logs how long after process start the first TS packet reached the transport: the
@@ -247,9 +244,18 @@ impl Runner {
         );
     }
 
-    fn watch(&self, pipeline: &gst::Pipeline, appsrc: gst_app::AppSrc) -> Ended {
+    fn watch(
+        &self,
+        pipeline: &gst::Pipeline,
+        appsrc: gst_app::AppSrc,
+        sink: &gst::Element,
+    ) -> Ended {
         if let Err(e) = pipeline.set_state(gst::State::Playing) {
-            let reason = bus_error(pipeline).unwrap_or_else(|| e.to_string());
+            let reason = pipeline
+                .bus()
+                .and_then(|b| bus::pop_error(&b))
+                .map(|(_, text)| text)
+                .unwrap_or_else(|| e.to_string());
             let _ = pipeline.set_state(gst::State::Null);
             return Ended::Failed(reason);
         }
@@ -258,10 +264,6 @@ impl Runner {
             let _ = appsrc.end_of_stream();
         }
         let is_srt = matches!(self.output.transport, OutputTransport::Srt { .. });
-        let sink = pipeline.by_name(&format!(
-            "{}-{}-sink",
-            self.shared.channel, self.output.name
-        ));
         if !is_srt {
             self.set_state(OutputState::Connected, None);
         }
@@ -287,26 +289,18 @@ impl Runner {
             ) {
                 match msg.view() {
                     gst::MessageView::Eos(_) => break Ended::Finished,
-                    gst::MessageView::Error(err) => {
-                        break Ended::Failed(format!(
-                            "{} ({})",
-                            err.error(),
-                            err.debug().map(|d| d.to_string()).unwrap_or_default()
-                        ))
-                    }
+                    gst::MessageView::Error(err) => break Ended::Failed(bus::error_text(err)),
                     _ => {}
                 }
             }
             if is_srt && Instant::now() >= next_stats {
                 next_stats = Instant::now() + Duration::from_millis(250);
-                if let Some(sink) = &sink {
-                    if let Some(stats) = self.update_srt_stats(sink) {
-                        if let Some(silent) = liveness.observe(&stats, Instant::now()) {
-                            break Ended::Failed(format!(
-                                "receiver stopped acknowledging for {} ms (gone without closing)",
-                                silent.as_millis()
-                            ));
-                        }
+                if let Some(stats) = self.update_srt_stats(sink) {
+                    if let Some(silent) = liveness.observe(&stats, Instant::now()) {
+                        break Ended::Failed(format!(
+                            "receiver stopped acknowledging for {} ms (gone without closing)",
+                            silent.as_millis()
+                        ));
                     }
                 }
             }
@@ -366,16 +360,8 @@ struct AckWatch {
 
 impl AckWatch {
     fn observe(&mut self, stats: &gst::Structure, now: Instant) -> Option<Duration> {
-        let count = |k: &str| {
-            stats
-                .get::<i64>(k)
-                .map(|v| v.max(0) as u64)
-                .or_else(|_| stats.get::<u64>(k))
-                .or_else(|_| stats.get::<i32>(k).map(|v| v.max(0) as u64))
-                .ok()
-        };
-        let acks = count("packet-ack-received")?;
-        let sent = count("packets-sent").unwrap_or(0);
+        let acks = stat_count(stats, "packet-ack-received")?;
+        let sent = stat_count(stats, "packets-sent").unwrap_or(0);
         if self.last_acks != Some(acks) || sent == self.last_sent {
             // New ACKs, or nothing sent since last look (nothing to acknowledge).
             self.last_acks = Some(acks);
@@ -389,15 +375,18 @@ impl AckWatch {
     }
 }
 
+/// A counter from srtsink's stats, whichever integer type this GStreamer version uses for it.
+fn stat_count(s: &gst::Structure, key: &str) -> Option<u64> {
+    s.get::<i64>(key)
+        .map(|v| v.max(0) as u64)
+        .or_else(|_| s.get::<u64>(key))
+        .or_else(|_| s.get::<i32>(key).map(|v| v.max(0) as u64))
+        .ok()
+}
+
 fn srt_link_stats(s: &gst::Structure) -> SrtLinkStats {
     let f = |k: &str| s.get::<f64>(k).unwrap_or(0.0);
-    let i = |k: &str| {
-        s.get::<i64>(k)
-            .map(|v| v.max(0) as u64)
-            .or_else(|_| s.get::<i32>(k).map(|v| v.max(0) as u64))
-            .or_else(|_| s.get::<u64>(k))
-            .unwrap_or(0)
-    };
+    let i = |k: &str| stat_count(s, k).unwrap_or(0);
     SrtLinkStats {
         rtt_ms: f("rtt-ms"),
         send_rate_mbps: f("send-rate-mbps"),
@@ -406,21 +395,5 @@ fn srt_link_stats(s: &gst::Structure) -> SrtLinkStats {
         packets_retransmitted: i("packets-retransmitted"),
         packets_dropped: i("packets-sent-dropped"),
         negotiated_latency_ms: i("negotiated-latency-ms"),
-    }
-}
-
-fn bus_error(pipeline: &gst::Pipeline) -> Option<String> {
-    let bus = pipeline.bus()?;
-    let msg = bus.timed_pop_filtered(
-        gst::ClockTime::from_mseconds(10),
-        &[gst::MessageType::Error],
-    )?;
-    match msg.view() {
-        gst::MessageView::Error(err) => Some(format!(
-            "{} ({})",
-            err.error(),
-            err.debug().map(|d| d.to_string()).unwrap_or_default()
-        )),
-        _ => None,
     }
 }

@@ -51,23 +51,18 @@ impl ElementSpec {
                 factory: self.factory.to_string(),
             })?;
         for (key, value) in &self.properties {
-            if element.find_property(key).is_none() {
-                return Err(MediaError::Property {
-                    element: self.name.clone(),
-                    property: (*key).to_string(),
-                    reason: format!("{} has no such property", self.factory),
-                });
-            }
-            let pspec_type = element
+            let property_error = |reason: String| MediaError::Property {
+                element: self.name.clone(),
+                property: (*key).to_string(),
+                reason,
+            };
+            let pspec = element
                 .find_property(key)
-                .map(|p| p.value_type())
-                .unwrap_or(glib_string_type());
-            if pspec_type == gst::Caps::static_type() {
-                let caps: gst::Caps = value.parse().map_err(|_| MediaError::Property {
-                    element: self.name.clone(),
-                    property: (*key).to_string(),
-                    reason: format!("invalid caps {value:?}"),
-                })?;
+                .ok_or_else(|| property_error(format!("{} has no such property", self.factory)))?;
+            if pspec.value_type() == gst::Caps::static_type() {
+                let caps: gst::Caps = value
+                    .parse()
+                    .map_err(|_| property_error(format!("invalid caps {value:?}")))?;
                 element.set_property(key, &caps);
             } else {
                 element.set_property_from_str(key, value);
@@ -75,10 +70,6 @@ impl ElementSpec {
         }
         Ok(element)
     }
-}
-
-fn glib_string_type() -> gst::glib::Type {
-    String::static_type()
 }
 
 /// Builds a chain of specs, adds them to `bin` and links them in order.
