@@ -57,8 +57,7 @@ pub fn cli_run(
             }
         },
         None => match config_path {
-            Some(path) => read_file(path)
-                .map_err(|e| anyhow::anyhow!("{}: invalid configuration\n{e}", path.display()))?,
+            Some(path) => persist::read_config_file(path)?,
             None => Config::default(),
         },
     };

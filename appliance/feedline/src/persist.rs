@@ -2,13 +2,19 @@
 //! the TOML file), and the offline `import`/`export` commands.
 
 use anyhow::Context;
-use feedline_config::{Config, OutputTransport, Secret};
+use feedline_config::{Config, Input, OutputTransport, Secret};
 use feedline_store::{Store, StoreError};
 use std::path::Path;
 use tracing::{error, info, warn};
 
 /// Replaces secrets in an export, so a config can be shared without its passphrases.
 pub const REDACTED: &str = "<redacted: export with --include-secrets>";
+
+/// Reads and validates a config file; the error names the file and every bad field.
+pub fn read_config_file(path: &Path) -> anyhow::Result<Config> {
+    feedline_config::read_file(path)
+        .map_err(|e| anyhow::anyhow!("{}: invalid configuration\n{e}", path.display()))
+}
 
 /// What `run` starts with.
 pub enum Startup {
@@ -35,9 +41,7 @@ pub fn load_for_run(data_dir: &Path, seed: Option<&Path>) -> anyhow::Result<Star
         }
         Ok(None) => {
             let config = match seed {
-                Some(path) => feedline_config::read_file(path).map_err(|e| {
-                    anyhow::anyhow!("{}: invalid configuration\n{e}", path.display())
-                })?,
+                Some(path) => read_config_file(path)?,
                 None => Config::default(),
             };
             let revision = store.save_config(&config)?;
@@ -50,9 +54,8 @@ pub fn load_for_run(data_dir: &Path, seed: Option<&Path>) -> anyhow::Result<Star
 }
 
 pub fn import(data_dir: &Path, file: &Path) -> anyhow::Result<u64> {
-    let config = feedline_config::read_file(file)
-        .map_err(|e| anyhow::anyhow!("{}: invalid configuration\n{e}", file.display()))?;
-    if let Some(field) = redacted_secret(&config) {
+    let mut config = read_config_file(file)?;
+    if let Some(field) = redacted_secret(&mut config) {
         anyhow::bail!("{field}: is the redaction placeholder of an export; re-export with --include-secrets or set the real passphrase");
     }
     let store = Store::open(data_dir)?;
@@ -74,51 +77,42 @@ pub fn export(data_dir: &Path, include_secrets: bool) -> anyhow::Result<String> 
     Ok(toml::to_string(&config)?)
 }
 
-fn redact(config: &mut Config) {
-    for channel in &mut config.channels {
-        if let feedline_config::Input::Srt {
+/// Every SRT passphrase in the config, with its field path.
+fn passphrases_mut(config: &mut Config) -> Vec<(String, &mut Secret)> {
+    let mut found = Vec::new();
+    for (ci, channel) in config.channels.iter_mut().enumerate() {
+        if let Input::Srt {
             passphrase: Some(p),
             ..
         } = &mut channel.input
         {
-            *p = Secret::new(REDACTED);
+            found.push((format!("channels[{ci}].input.passphrase"), p));
         }
-        for output in &mut channel.outputs {
+        for (oi, output) in channel.outputs.iter_mut().enumerate() {
             if let OutputTransport::Srt {
                 passphrase: Some(p),
                 ..
             } = &mut output.transport
             {
-                *p = Secret::new(REDACTED);
+                found.push((format!("channels[{ci}].outputs[{oi}].passphrase"), p));
             }
         }
+    }
+    found
+}
+
+fn redact(config: &mut Config) {
+    for (_, secret) in passphrases_mut(config) {
+        *secret = Secret::new(REDACTED);
     }
 }
 
-fn redacted_secret(config: &Config) -> Option<String> {
-    for (ci, channel) in config.channels.iter().enumerate() {
-        if let feedline_config::Input::Srt {
-            passphrase: Some(p),
-            ..
-        } = &channel.input
-        {
-            if p.expose() == REDACTED {
-                return Some(format!("channels[{ci}].input.passphrase"));
-            }
-        }
-        for (oi, output) in channel.outputs.iter().enumerate() {
-            if let OutputTransport::Srt {
-                passphrase: Some(p),
-                ..
-            } = &output.transport
-            {
-                if p.expose() == REDACTED {
-                    return Some(format!("channels[{ci}].outputs[{oi}].passphrase"));
-                }
-            }
-        }
-    }
-    None
+/// The first passphrase still holding an export's redaction placeholder.
+fn redacted_secret(config: &mut Config) -> Option<String> {
+    passphrases_mut(config)
+        .into_iter()
+        .find(|(_, secret)| secret.expose() == REDACTED)
+        .map(|(path, _)| path)
 }
 
 pub fn safe_mode_alarm(reason: &str) {
