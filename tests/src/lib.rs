@@ -48,6 +48,14 @@ pub fn require_tool(tool: &str) {
     );
 }
 
+/// A `[[channels.outputs]]` SRT table. Every address is loopback: tests never expose a port beyond
+/// this machine (listeners bind it, callers call it).
+pub fn srt_output(name: &str, mode: &str, port: u16, extra: &str) -> String {
+    format!(
+        "[[channels.outputs]]\nname = \"{name}\"\ntype = \"srt\"\nmode = \"{mode}\"\naddress = \"127.0.0.1\"\nport = {port}\n{extra}"
+    )
+}
+
 /// A config with one channel: a live test pattern, a two-rung 30 fps ladder and the given
 /// outputs (TOML `[[channels.outputs]]` tables). Small rungs keep two cores comfortable.
 pub fn two_rung_config(outputs: &str) -> String {

@@ -3,18 +3,18 @@
 
 use feedline_tests::appliance::Appliance;
 use feedline_tests::receiver::Receiver;
-use feedline_tests::{free_port, require_tool, two_rung_config};
+use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
 use std::sync::Mutex;
 use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn caller_output(name: &str, port: u16) -> String {
-    format!("[[channels.outputs]]\nname = \"{name}\"\ntype = \"srt\"\nmode = \"caller\"\naddress = \"127.0.0.1\"\nport = {port}\n")
+    srt_output(name, "caller", port, "")
 }
 
 fn listener_output(name: &str, port: u16) -> String {
-    format!("[[channels.outputs]]\nname = \"{name}\"\ntype = \"srt\"\nmode = \"listener\"\nport = {port}\n")
+    srt_output(name, "listener", port, "")
 }
 
 #[test]

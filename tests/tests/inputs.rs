@@ -4,7 +4,7 @@
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::{assert_feed, assert_ts_continuity, two_rungs};
 use feedline_tests::receiver::Receiver;
-use feedline_tests::{free_port, require_tool, two_rung_config};
+use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -15,11 +15,42 @@ const GOP: u32 = 30;
 const PATTERN: &str = "type = \"test_pattern\"\nwidth = 640\nheight = 360\nframe_rate = 30";
 
 fn listener(port: u16) -> String {
-    format!("[[channels.outputs]]\nname = \"out\"\ntype = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {port}\n")
+    srt_output("out", "listener", port, "")
 }
 
 /// ffmpeg's own test source: moving picture and a tone, H.264 + AAC in MPEG-TS.
 fn ffmpeg_source(seconds: u32) -> Vec<String> {
+    ffmpeg_source_with(seconds, true)
+}
+
+/// The same, optionally without the audio track (a camera feed with no embedded audio).
+fn ffmpeg_source_with(seconds: u32, audio: bool) -> Vec<String> {
+    if !audio {
+        return [
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size=320x180:rate=30:duration={seconds}"),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            "-f",
+            "mpegts",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    }
     [
         "-hide_banner",
         "-nostdin",
@@ -63,10 +94,10 @@ fn make_file(path: &Path, seconds: u32) {
     assert!(status.success(), "could not generate test media");
 }
 
-fn push_live(url: &str, seconds: u32) -> Child {
+fn push_live(url: &str, seconds: u32, audio: bool) -> Child {
     Command::new("ffmpeg")
         .arg("-re")
-        .args(ffmpeg_source(seconds))
+        .args(ffmpeg_source_with(seconds, audio))
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -118,25 +149,60 @@ fn file_input_is_played_at_live_pace_and_looped() {
     );
 }
 
+/// Who starts first: a listening input waits for its sender; a calling input needs its sender
+/// already listening.
+#[derive(PartialEq)]
+enum Order {
+    FeedlineFirst,
+    SenderFirst,
+}
+
+/// Runs a channel whose input is `input` (a TOML `[channels.input]` body) fed live by ffmpeg at
+/// `sender_url`, and asserts the full feed at the receiver. Returns the appliance's log.
+fn assert_network_input_reencoded(
+    input: &str,
+    sender_url: &str,
+    order: Order,
+    audio: bool,
+) -> String {
+    let output = free_port();
+    let config = two_rung_config(&listener(output)).replace(PATTERN, input);
+    let mut sender = None;
+    if order == Order::SenderFirst {
+        sender = Some(push_live(sender_url, 25, audio));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let app = Appliance::start(&config);
+    if order == Order::FeedlineFirst {
+        // A decoded network input reaches PLAYING only once data flows: wait until it is built
+        // and bound instead.
+        app.wait_for_log(&["source="], Duration::from_secs(10))
+            .expect("input not started");
+        std::thread::sleep(Duration::from_millis(500));
+        sender = Some(push_live(sender_url, 25, audio));
+    }
+    let (_dir, path, _) = capture(output, 11, &app);
+    if let Some(mut sender) = sender {
+        let _ = sender.kill();
+        let _ = sender.wait();
+    }
+    assert_ts_continuity(&path);
+    // assert_feed checks the AAC 48 kHz stereo stream along with the video.
+    assert_feed(&path, &two_rungs(), GOP, 10.0);
+    app.log()
+}
+
 #[test]
 fn srt_input_listener_is_decoded_and_reencoded() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let (input, output) = (free_port(), free_port());
-    let config = two_rung_config(&listener(output)).replace(
-        PATTERN,
-        &format!("type = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    let port = free_port();
+    assert_network_input_reencoded(
+        &format!("type = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {port}"),
+        &format!("srt://127.0.0.1:{port}?mode=caller"),
+        Order::FeedlineFirst,
+        true,
     );
-    let app = Appliance::start(&config);
-    app.wait_for_log(&["input", "srt"], Duration::from_secs(5))
-        .expect("input not started");
-    std::thread::sleep(Duration::from_millis(500));
-    let mut sender = push_live(&format!("srt://127.0.0.1:{input}?mode=caller"), 20);
-    let (_dir, path, _) = capture(output, 11, &app);
-    let _ = sender.kill();
-    let _ = sender.wait();
-    assert_ts_continuity(&path);
-    assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
 /// The contribution source listens (an encoder in the field) and Feedline calls it.
@@ -144,37 +210,26 @@ fn srt_input_listener_is_decoded_and_reencoded() {
 fn srt_input_caller_connects_to_a_listening_source() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let (input, output) = (free_port(), free_port());
-    let mut sender = push_live(&format!("srt://127.0.0.1:{input}?mode=listener"), 25);
-    std::thread::sleep(Duration::from_millis(500));
-    let config = two_rung_config(&listener(output)).replace(
-        PATTERN,
-        &format!("type = \"srt\"\nmode = \"caller\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    let port = free_port();
+    assert_network_input_reencoded(
+        &format!("type = \"srt\"\nmode = \"caller\"\naddress = \"127.0.0.1\"\nport = {port}"),
+        &format!("srt://127.0.0.1:{port}?mode=listener"),
+        Order::SenderFirst,
+        true,
     );
-    let app = Appliance::start(&config);
-    let (_dir, path, _) = capture(output, 11, &app);
-    let _ = sender.kill();
-    let _ = sender.wait();
-    assert_ts_continuity(&path);
-    assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
 #[test]
 fn udp_input_is_decoded_and_reencoded() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let (input, output) = (free_port(), free_port());
-    let config = two_rung_config(&listener(output)).replace(
-        PATTERN,
-        &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    let port = free_port();
+    assert_network_input_reencoded(
+        &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}"),
+        &format!("udp://127.0.0.1:{port}?pkt_size=1316"),
+        Order::FeedlineFirst,
+        true,
     );
-    let app = Appliance::start(&config);
-    let mut sender = push_live(&format!("udp://127.0.0.1:{input}?pkt_size=1316"), 20);
-    let (_dir, path, _) = capture(output, 11, &app);
-    let _ = sender.kill();
-    let _ = sender.wait();
-    assert_ts_continuity(&path);
-    assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
 /// A source with no audio track (a camera feed without embedded audio): the outputs still carry
@@ -183,52 +238,14 @@ fn udp_input_is_decoded_and_reencoded() {
 fn video_only_input_gets_silent_audio() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let (input, output) = (free_port(), free_port());
-    let config = two_rung_config(&listener(output)).replace(
-        PATTERN,
-        &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input}"),
+    let port = free_port();
+    let log = assert_network_input_reencoded(
+        &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}"),
+        &format!("udp://127.0.0.1:{port}?pkt_size=1316"),
+        Order::FeedlineFirst,
+        false,
     );
-    let app = Appliance::start(&config);
-    let mut sender = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=30:duration=25",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-an",
-        ])
-        .args([
-            "-f",
-            "mpegts",
-            &format!("udp://127.0.0.1:{input}?pkt_size=1316"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ffmpeg sender");
-    let (_dir, path, _) = capture(output, 11, &app);
-    let _ = sender.kill();
-    let _ = sender.wait();
-    assert!(
-        app.log().contains("input has no audio; sending silence"),
-        "{}",
-        app.log()
-    );
-    assert_ts_continuity(&path);
-    // assert_feed checks the AAC 48 kHz stereo stream along with the video.
-    assert_feed(&path, &two_rungs(), GOP, 10.0);
+    assert!(log.contains("input has no audio; sending silence"), "{log}");
 }
 
 fn first_existing(pattern_dir: &str, prefix: &str) -> Option<std::path::PathBuf> {

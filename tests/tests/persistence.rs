@@ -3,7 +3,7 @@
 
 use feedline_tests::appliance::Appliance;
 use feedline_tests::receiver::Receiver;
-use feedline_tests::{feedline_bin, free_port, require_tool, two_rung_config};
+use feedline_tests::{feedline_bin, free_port, require_tool, srt_output, two_rung_config};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 const PASSPHRASE: &str = "stadium-uplink-key";
 
 fn listener(port: u16, extra: &str) -> String {
-    format!("[[channels.outputs]]\nname = \"out\"\ntype = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {port}\n{extra}")
+    srt_output("out", "listener", port, extra)
 }
 
 fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
@@ -151,7 +151,7 @@ fn after_kill_9_the_channel_is_sending_again_within_2s_of_start() {
     let data = data.to_str().expect("path");
     let port = free_port();
     // The receiver listens (a cloud ingest); the box calls it.
-    let output = format!("[[channels.outputs]]\nname = \"cloud\"\ntype = \"srt\"\nmode = \"caller\"\naddress = \"127.0.0.1\"\nport = {port}\n");
+    let output = srt_output("cloud", "caller", port, "");
     let config = write(dir.path(), "c.toml", &two_rung_config(&output));
     let mut rx = Receiver::srt_live_transmit(
         &format!("srt://127.0.0.1:{port}?mode=listener"),

@@ -16,9 +16,7 @@ const GOP: u32 = 30;
 const PASSPHRASE: &str = "venue-contribution-key";
 
 fn srt_output(port: u16, mode: &str, extra: &str) -> String {
-    // Listeners bind loopback only: tests never expose a port beyond this machine.
-    let address = "address = \"127.0.0.1\"\n";
-    format!("[[channels.outputs]]\nname = \"srt\"\ntype = \"srt\"\nmode = \"{mode}\"\n{address}port = {port}\n{extra}")
+    feedline_tests::srt_output("srt", mode, port, extra)
 }
 
 fn capture_with_slt(uri: &str, appliance: &Appliance) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -158,8 +156,16 @@ fn each_output_carries_only_its_renditions() {
     require_tool("srt-live-transmit");
     let (full, mobile) = (free_port(), free_port());
     let outputs = format!(
-        "{}\n[[channels.outputs]]\nname = \"mobile\"\ntype = \"srt\"\nmode = \"listener\"\nport = {mobile}\nrenditions = [\"180p\"]\n",
-        srt_output(full, "listener", "")
+        "{}
+{}",
+        srt_output(full, "listener", ""),
+        feedline_tests::srt_output(
+            "mobile",
+            "listener",
+            mobile,
+            "renditions = [\"180p\"]
+"
+        )
     );
     let app = Appliance::start(&two_rung_config(&outputs));
     app.wait_for_log(&["channel running"], Duration::from_secs(10))
