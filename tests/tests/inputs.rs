@@ -18,23 +18,20 @@ fn listener(port: u16) -> String {
     srt_output("out", "listener", port, "")
 }
 
-/// ffmpeg's own test source: moving picture and a tone, H.264 + AAC in MPEG-TS.
-fn ffmpeg_source(seconds: u32) -> Vec<String> {
-    ffmpeg_source_with(seconds, true)
-}
-
-/// The same, optionally without the audio track (a camera feed with no embedded audio).
-fn ffmpeg_source_with(seconds: u32, audio: bool) -> Vec<String> {
-    if !audio {
-        return [
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size=320x180:rate=30:duration={seconds}"),
+/// ffmpeg's own test source: a moving picture and (optionally) a tone, H.264 + AAC in MPEG-TS.
+fn ffmpeg_source(seconds: u32, audio: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let video = format!("testsrc2=size=320x180:rate=30:duration={seconds}");
+    args.extend(["-f", "lavfi", "-i", &video].map(String::from));
+    if audio {
+        let tone = format!("sine=frequency=440:sample_rate=48000:duration={seconds}");
+        args.extend(["-f", "lavfi", "-i", &tone].map(String::from));
+    }
+    args.extend(
+        [
             "-c:v",
             "libx264",
             "-preset",
@@ -43,50 +40,19 @@ fn ffmpeg_source_with(seconds: u32, audio: bool) -> Vec<String> {
             "30",
             "-pix_fmt",
             "yuv420p",
-            "-an",
-            "-f",
-            "mpegts",
         ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        .map(String::from),
+    );
+    if audio {
+        args.extend(["-c:a", "aac", "-ac", "2"].map(String::from));
     }
-    [
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc2=size=320x180:rate=30:duration={seconds}"),
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "30",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-ac",
-        "2",
-        "-f",
-        "mpegts",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    args.extend(["-f", "mpegts"].map(String::from));
+    args
 }
 
 fn make_file(path: &Path, seconds: u32) {
     let status = Command::new("ffmpeg")
-        .args(ffmpeg_source(seconds))
+        .args(ffmpeg_source(seconds, true))
         .arg("-y")
         .arg(path)
         .status()
@@ -97,7 +63,7 @@ fn make_file(path: &Path, seconds: u32) {
 fn push_live(url: &str, seconds: u32, audio: bool) -> Child {
     Command::new("ffmpeg")
         .arg("-re")
-        .args(ffmpeg_source_with(seconds, audio))
+        .args(ffmpeg_source(seconds, audio))
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
