@@ -128,6 +128,12 @@ impl OutputHandle {
     }
 }
 
+impl Shared {
+    fn connection_attempts_started(&self) -> u64 {
+        lock(&self.status).connection_attempts
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -228,6 +234,10 @@ impl Runner {
     /// Logs how long after process start the first TS packet reached the transport: the
     /// appliance's start time.
     fn log_first_packet(&self, sink: &gst::Element) {
+        // Only the output's first transport measures start-up; a reconnect is not a start.
+        if self.shared.connection_attempts_started() > 1 {
+            return;
+        }
         let Some(pad) = sink.static_pad("sink") else {
             return;
         };
