@@ -2,14 +2,15 @@
 
 use crate::bus;
 use crate::graph;
-use crate::output::OutputHandle;
+use crate::meter::ChannelMeter;
+use crate::output::{OutputHandle, OutputSlot};
 use crate::retry;
-use crate::status::OutputStatus;
-use feedline_config::{Channel, Input};
+use crate::status::{ChannelState, ChannelStatus, OutputStatus};
+use feedline_config::{Channel, Input, Output};
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tracing::{error, info, warn};
@@ -19,9 +20,29 @@ const RESTART_CAP: Duration = Duration::from_secs(5);
 const RESTART_FIRST: Duration = Duration::from_millis(500);
 
 pub struct ChannelRunner {
-    outputs: Vec<OutputHandle>,
+    name: String,
+    outputs: Vec<OutputSlot>,
+    live: Arc<Live>,
+    process_start: Instant,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What the channel's worker thread reports while it runs.
+struct Live {
+    state: Mutex<(ChannelState, Option<String>)>,
+    restarts: AtomicU64,
+    meter: Arc<ChannelMeter>,
+}
+
+impl Live {
+    fn set(&self, state: ChannelState, error: Option<String>) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 = state;
+        if error.is_some() {
+            s.1 = error;
+        }
+    }
 }
 
 impl ChannelRunner {
@@ -32,38 +53,80 @@ impl ChannelRunner {
         process_start: Instant,
         on_finished: Box<dyn Fn() + Send>,
     ) -> Self {
-        let outputs: Vec<OutputHandle> = channel
+        let outputs: Vec<OutputSlot> = channel
             .outputs
             .iter()
-            .map(|o| OutputHandle::start(&channel.name, o, process_start))
+            .map(|o| OutputSlot::new(OutputHandle::start(&channel.name, o, process_start)))
             .collect();
         let stop = Arc::new(AtomicBool::new(false));
+        let live = Arc::new(Live {
+            state: Mutex::new((ChannelState::Starting, None)),
+            restarts: AtomicU64::new(0),
+            meter: ChannelMeter::new(&channel),
+        });
         let worker = Worker {
             channel: channel.clone(),
             outputs: outputs.clone(),
             stop: stop.clone(),
             process_start,
+            live: live.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("ch-{}", channel.name))
             .spawn(move || {
                 if worker.run() {
                     for o in &worker.outputs {
-                        o.join();
+                        o.current().join();
                     }
+                    worker.live.set(ChannelState::Finished, None);
                     on_finished();
                 }
             })
             .ok();
         ChannelRunner {
+            name: channel.name.clone(),
             outputs,
+            live,
+            process_start,
             stop,
             thread,
         }
     }
 
     pub fn output_status(&self) -> Vec<OutputStatus> {
-        self.outputs.iter().map(OutputHandle::status).collect()
+        self.outputs.iter().map(|o| o.current().status()).collect()
+    }
+
+    pub fn status(&self) -> ChannelStatus {
+        let (state, last_error) = self
+            .live
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        ChannelStatus {
+            name: self.name.clone(),
+            state,
+            restarts: self.live.restarts.load(Ordering::Relaxed),
+            last_error,
+            input: self.live.meter.input_status(),
+            renditions: self.live.meter.rendition_status(),
+            outputs: self.output_status(),
+        }
+    }
+
+    /// Replaces the transport of output `index` (same name and renditions, new destination or
+    /// SRT settings) while the encoder and the other outputs keep running.
+    pub fn replace_output(&self, index: usize, output: &Output) -> bool {
+        let Some(slot) = self.outputs.get(index) else {
+            return false;
+        };
+        // The old transport goes first: the new one may need the same listening port.
+        slot.current().stop();
+        let old = slot.replace(OutputHandle::start(&self.name, output, self.process_start));
+        drop(old);
+        info!(channel = %self.name, output = %output.name, "output restarted with its new settings");
+        true
     }
 
     /// Stops the pipeline and the outputs; bounded well under 2 s.
@@ -73,16 +136,18 @@ impl ChannelRunner {
             let _ = t.join();
         }
         for o in &self.outputs {
-            o.stop();
+            o.current().stop();
         }
+        self.live.set(ChannelState::Stopped, None);
     }
 }
 
 struct Worker {
     channel: Channel,
-    outputs: Vec<OutputHandle>,
+    outputs: Vec<OutputSlot>,
     stop: Arc<AtomicBool>,
     process_start: Instant,
+    live: Arc<Live>,
 }
 
 enum Run {
@@ -104,6 +169,7 @@ impl Worker {
                 Run::Stopped => return false,
                 Run::Finished => return true,
                 Run::Failed => {
+                    self.live.restarts.fetch_add(1, Ordering::Relaxed);
                     if started.elapsed() > Duration::from_secs(30) {
                         failures = 0;
                     }
@@ -158,17 +224,30 @@ impl Worker {
         });
         if from_input {
             error!(channel = %name, input = %self.describe_input(), %element, %reason, "input failed");
+            self.live.set(
+                ChannelState::Restarting,
+                Some(format!("input {}: {reason}", self.describe_input())),
+            );
         } else {
             error!(channel = %name, %element, %reason, "channel pipeline error");
+            self.live.set(
+                ChannelState::Restarting,
+                Some(format!("{element}: {reason}")),
+            );
         }
     }
 
     fn run_once(&self) -> Run {
         let name = &self.channel.name;
-        let graph = match graph::build(&self.channel, &self.outputs) {
+        self.live.meter.pipeline_restarted();
+        let graph = match graph::build(&self.channel, &self.outputs, &self.live.meter) {
             Ok(g) => g,
             Err(e) => {
                 error!(channel = %name, error = %e, "channel cannot be built");
+                self.live.set(
+                    ChannelState::Restarting,
+                    Some(format!("cannot be built: {e}")),
+                );
                 return Run::Failed;
             }
         };
@@ -179,7 +258,13 @@ impl Worker {
         if pipeline.set_state(gst::State::Playing).is_err() {
             match bus::pop_error(&bus) {
                 Some((source, reason)) => self.report_error(&graph, source.as_ref(), &reason),
-                None => error!(channel = %name, "channel pipeline refused to start"),
+                None => {
+                    error!(channel = %name, "channel pipeline refused to start");
+                    self.live.set(
+                        ChannelState::Restarting,
+                        Some("pipeline refused to start".into()),
+                    );
+                }
             }
             let _ = pipeline.set_state(gst::State::Null);
             return Run::Failed;
@@ -210,6 +295,7 @@ impl Worker {
                         && msg.src() == Some(pipeline.upcast_ref::<gst::Object>()) =>
                 {
                     announced = true;
+                    self.live.set(ChannelState::Running, None);
                     info!(channel = %name, input = %self.describe_input(),
                         since_process_start_ms = self.process_start.elapsed().as_millis() as u64,
                         "channel running");

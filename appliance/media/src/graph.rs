@@ -6,7 +6,8 @@ use crate::encoder::choose_backend;
 use crate::file_source::FileSource;
 use crate::input::{self, InputPlan};
 use crate::ladder::{self, AUDIO_PID};
-use crate::output::OutputHandle;
+use crate::meter::ChannelMeter;
+use crate::output::OutputSlot;
 use crate::spec::{build_chain, to_launch_line, ElementSpec};
 use crate::MediaError;
 use feedline_config::{Channel, Input, TimecodeSource};
@@ -119,7 +120,11 @@ fn factory_available(name: &str) -> bool {
     gst::ElementFactory::find(name).is_some()
 }
 
-pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph, MediaError> {
+pub fn build(
+    channel: &Channel,
+    outputs: &[OutputSlot],
+    meter: &std::sync::Arc<ChannelMeter>,
+) -> Result<ChannelGraph, MediaError> {
     let prefix = channel.name.as_str();
     let pipeline = gst::Pipeline::with_name(&format!("channel-{prefix}"));
     let bin = pipeline.upcast_ref::<gst::Bin>();
@@ -144,6 +149,10 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
         .last()
         .cloned()
         .ok_or_else(|| MediaError::Link("empty audio chain".into()))?;
+
+    if let Some(pad) = video_tee.static_pad("sink") {
+        meter.watch_input(&pad);
+    }
 
     let mut file_source = None;
     let mut input_elements = Vec::new();
@@ -227,12 +236,14 @@ pub fn build(channel: &Channel, outputs: &[OutputHandle]) -> Result<ChannelGraph
         }
         link(Some(&raw_tee), &encoded[0])?;
         raw_tees.push(raw_tee);
-        rung_tees.push(
-            encoded
-                .last()
-                .cloned()
-                .ok_or_else(|| MediaError::Link("empty rung".into()))?,
-        );
+        let rung_tee = encoded
+            .last()
+            .cloned()
+            .ok_or_else(|| MediaError::Link("empty rung".into()))?;
+        if let Some(pad) = rung_tee.static_pad("sink") {
+            meter.watch_rendition(rung_tees.len(), &pad);
+        }
+        rung_tees.push(rung_tee);
     }
 
     // One TS mux per output, carrying its renditions and the audio.
@@ -318,7 +329,7 @@ fn attach_to_mux(
 }
 
 /// The muxer's TS leaves the encoding pipeline here, for the output's own transport pipeline.
-fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputHandle) {
+fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputSlot) {
     let eos_output = output.clone();
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()

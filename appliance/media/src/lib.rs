@@ -12,6 +12,7 @@ pub mod graph;
 pub mod hevc_timecode;
 pub mod input;
 pub mod ladder;
+pub mod meter;
 mod output;
 pub mod probe;
 mod retry;
@@ -21,7 +22,10 @@ pub mod transport;
 
 pub use channel::ChannelRunner;
 pub use error::MediaError;
-pub use status::{OutputState, OutputStatus, SrtLinkStats};
+pub use status::{
+    ChannelState, ChannelStatus, InputStatus, OutputState, OutputStatus, RenditionStatus,
+    SrtLinkStats,
+};
 
 /// Initialises GStreamer once per process.
 pub fn init() -> Result<(), MediaError> {

@@ -111,6 +111,10 @@ impl OutputHandle {
         let mut status = lock(&self.shared.status).clone();
         status.bytes_out = self.shared.bytes_out.load(Ordering::Relaxed);
         status.bytes_dropped = self.shared.bytes_dropped.load(Ordering::Relaxed);
+        status.buffer_bytes = lock(&self.shared.appsrc)
+            .as_ref()
+            .map(|src| src.current_level_bytes())
+            .unwrap_or(0);
         status
     }
 
@@ -125,6 +129,45 @@ impl OutputHandle {
         if let Some(t) = lock(&self.thread).take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Where a channel's muxer sends one output's TS. The transport behind it can be replaced while
+/// the channel runs, so changing one output's destination does not touch the encoder or the
+/// other outputs.
+#[derive(Clone)]
+pub struct OutputSlot(Arc<std::sync::RwLock<OutputHandle>>);
+
+impl OutputSlot {
+    pub fn new(handle: OutputHandle) -> Self {
+        OutputSlot(Arc::new(std::sync::RwLock::new(handle)))
+    }
+
+    pub fn current(&self) -> OutputHandle {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn push(&self, buffer: gst::Buffer) {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(buffer);
+    }
+
+    pub fn end_of_stream(&self) {
+        self.current().end_of_stream();
+    }
+
+    /// Puts `handle` in the slot and returns the transport it replaces.
+    pub fn replace(&self, handle: OutputHandle) -> OutputHandle {
+        let mut guard = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::replace(&mut *guard, handle)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Read-only snapshots of what the media side is doing, for logs now and the API later.
+//! Read-only snapshots of what the media side is doing, for the supervisor, the API and metrics.
 
 use std::fmt;
 
@@ -49,6 +49,8 @@ pub struct OutputStatus {
     pub bytes_out: u64,
     /// Bytes the output dropped because its receiver was absent or too slow.
     pub bytes_dropped: u64,
+    /// Bytes waiting in the output's own (leaky) buffer for the transport.
+    pub buffer_bytes: u64,
     pub srt: Option<SrtLinkStats>,
 }
 
@@ -61,7 +63,67 @@ impl OutputStatus {
             last_error: None,
             bytes_out: 0,
             bytes_dropped: 0,
+            buffer_bytes: 0,
             srt: None,
         }
     }
+}
+
+/// What the channel's encoding pipeline is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelState {
+    /// Building the pipeline, waiting for the input to deliver.
+    Starting,
+    /// The pipeline is playing.
+    Running,
+    /// The pipeline failed; it is rebuilt after a backoff.
+    Restarting,
+    /// A non-looping input reached its end.
+    Finished,
+    /// Stopped on request.
+    Stopped,
+}
+
+impl fmt::Display for ChannelState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ChannelState::Starting => "starting",
+            ChannelState::Running => "running",
+            ChannelState::Restarting => "restarting",
+            ChannelState::Finished => "finished",
+            ChannelState::Stopped => "stopped",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputStatus {
+    /// A picture arrived within the last second.
+    pub signal: bool,
+    /// The format of the picture entering the ladder, e.g. `1920x1080p30 I420`.
+    pub format: Option<String>,
+    /// The timecode stamped on the latest picture.
+    pub timecode: Option<String>,
+    pub frames: u64,
+}
+
+/// Counters of one rung since the channel was started; rates are derived by the reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenditionStatus {
+    pub name: String,
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames missing from the rung's timestamps (the channel ran late).
+    pub dropped_frames: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelStatus {
+    pub name: String,
+    pub state: ChannelState,
+    pub restarts: u64,
+    pub last_error: Option<String>,
+    pub input: InputStatus,
+    pub renditions: Vec<RenditionStatus>,
+    pub outputs: Vec<OutputStatus>,
 }

@@ -1,4 +1,5 @@
-//! The appliance's persistent state in one redb file: the running configuration and its revision.
+//! The appliance's persistent state in one redb file: the running configuration and its revision,
+//! which channels an operator stopped, users, API tokens, and the audit and event logs.
 //!
 //! A box at a venue loses power. Every change is validated *before* it is written, and written in
 //! one redb transaction (copy-on-write B-trees, committed with an fsync), so after a `kill -9` or
@@ -6,8 +7,15 @@
 //! The configuration is kept as TOML text in the same schema as the config file, so `export`
 //! gives exactly what `check-config` and `import` accept.
 
+mod auth;
+mod logs;
+mod records;
+
+pub use records::{now_ms, ApiToken, AuditEntry, Event, EventQuery, Role, Severity, User};
+
 use feedline_config::{Config, ValidationErrors};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Layout version of the store. A store written by a newer Feedline is refused (safe mode), never
@@ -17,6 +25,8 @@ pub const FILE_NAME: &str = "feedline.redb";
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const CONFIG: TableDefinition<&str, &str> = TableDefinition::new("config");
+/// Channels an operator stopped; every other configured channel runs (also after power loss).
+const STOPPED: TableDefinition<&str, u64> = TableDefinition::new("stopped_channels");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +49,8 @@ pub enum StoreError {
     Invalid(#[from] ValidationErrors),
     #[error("store operation failed: {0}")]
     Database(String),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -118,9 +130,22 @@ impl Store {
     /// Validates, then atomically replaces the stored configuration. Returns the new revision;
     /// when this returns, the change is on disk.
     pub fn save_config(&self, config: &Config) -> Result<u64, StoreError> {
+        self.save_config_audited(config, None)
+    }
+
+    /// As `save_config`, with the audit entry written in the same transaction: the log never
+    /// shows a change that did not happen, nor misses one that did.
+    pub fn save_config_audited(
+        &self,
+        config: &Config,
+        audit: Option<&AuditEntry>,
+    ) -> Result<u64, StoreError> {
         config.validate()?;
         let text = toml::to_string(config).map_err(db_err)?;
         let txn = self.db.begin_write().map_err(db_err)?;
+        if let Some(entry) = audit {
+            logs::append_audit(&txn, entry)?;
+        }
         let revision = {
             let mut meta = txn.open_table(META).map_err(db_err)?;
             let next = meta
@@ -137,6 +162,77 @@ impl Store {
         txn.commit().map_err(db_err)?;
         Ok(revision)
     }
+
+    /// The channels an operator stopped.
+    pub fn stopped_channels(&self) -> Result<BTreeSet<String>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = match txn.open_table(STOPPED) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeSet::new()),
+            Err(e) => return Err(db_err(e)),
+        };
+        let mut names = BTreeSet::new();
+        for row in table.iter().map_err(db_err)? {
+            let (name, _) = row.map_err(db_err)?;
+            names.insert(name.value().to_string());
+        }
+        Ok(names)
+    }
+
+    /// Records that a channel should (not) run, so a restart brings back what was running.
+    pub fn set_channel_running(
+        &self,
+        channel: &str,
+        running: bool,
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(STOPPED).map_err(db_err)?;
+            if running {
+                table.remove(channel).map_err(db_err)?;
+            } else {
+                table.insert(channel, now_ms()).map_err(db_err)?;
+            }
+            drop(table);
+            if let Some(entry) = audit {
+                logs::append_audit(txn, entry)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in one write transaction and commits it (durably) if `f` succeeds.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let value = f(&txn)?;
+        txn.commit().map_err(db_err)?;
+        Ok(value)
+    }
+
+    /// Opens a table for reading; a table never written yet reads as empty (`None`).
+    fn read_table<K: redb::Key + 'static, V: redb::Value + 'static, T>(
+        &self,
+        def: TableDefinition<K, V>,
+        f: impl FnOnce(&redb::ReadOnlyTable<K, V>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        match txn.open_table(def) {
+            Ok(t) => f(&t).map(Some),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(db_err(e)),
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(db_err)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(db_err)
 }
 
 #[cfg(test)]
