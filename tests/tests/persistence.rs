@@ -92,7 +92,7 @@ fn import_validates_and_export_redacts_secrets_unless_asked() {
         !redacted.contains(PASSPHRASE),
         "export must not reveal the passphrase:\n{redacted}"
     );
-    assert!(redacted.contains("<redacted: export with --include-secrets>"));
+    assert!(redacted.contains("\"<redacted>\""));
     let (ok, full, _) = feedline(&["export", "--data-dir", data, "--include-secrets"]);
     assert!(ok && full.contains(PASSPHRASE));
 

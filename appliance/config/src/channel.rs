@@ -3,7 +3,7 @@
 use crate::{FrameRate, Input, Output, OutputTransport, Secret, SrtMode};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Channel {
     pub name: String,
@@ -19,7 +19,7 @@ pub struct Channel {
 }
 
 /// Where the timecode carried in every rendition's `pic_timing` SEI comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timecode {
     #[serde(default)]
@@ -34,7 +34,7 @@ impl Default for Timecode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimecodeSource {
     /// Time of day from the system clock (kept frame-exact, resynced on drift).
@@ -45,7 +45,7 @@ pub enum TimecodeSource {
 }
 
 /// Encoder settings every rung shares, so that their GOPs line up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VideoEncoding {
     /// GOP length in frames at the ladder's highest frame rate; IDRs fall on the same source
@@ -75,7 +75,7 @@ impl Default for VideoEncoding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateControl {
     /// Constant bit rate with HRD filler: what contribution links and MediaConnect expect.
@@ -85,7 +85,7 @@ pub enum RateControl {
     Vbr,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Latency {
     /// No frame reordering, no lookahead: frames leave the encoder as they enter.
@@ -96,7 +96,7 @@ pub enum Latency {
 }
 
 /// One rung of the ABR ladder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rendition {
     pub name: String,
@@ -122,7 +122,7 @@ impl Rendition {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Codec {
     #[default]
@@ -130,7 +130,7 @@ pub enum Codec {
     Hevc,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
     Baseline,
@@ -140,7 +140,7 @@ pub enum Profile {
 
 /// Which encoder family a rendition uses; `auto` takes the first available of
 /// NVENC → QuickSync → VA → software.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EncoderChoice {
     #[default]
@@ -151,7 +151,7 @@ pub enum EncoderChoice {
     Software,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Audio {
     #[serde(default)]
@@ -185,7 +185,7 @@ impl Default for Audio {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AudioCodec {
     /// AAC-LC.

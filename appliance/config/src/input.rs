@@ -4,7 +4,7 @@ use crate::{FrameRate, Secret};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Input {
     /// Moving SMPTE bars with burned-in timecode and a tone.
@@ -17,6 +17,7 @@ pub enum Input {
     },
     /// A media file played at real-time pace, looped by default.
     File {
+        #[schema(value_type = String)]
         path: PathBuf,
         #[serde(default = "yes")]
         loop_playback: bool,
@@ -47,6 +48,7 @@ pub enum Input {
     },
     /// A V4L2 capture device (HDMI/SDI capture cards with a V4L2 driver, USB capture).
     V4l2 {
+        #[schema(value_type = String)]
         device: PathBuf,
         width: u32,
         height: u32,
@@ -69,14 +71,14 @@ pub enum Input {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SrtInputMode {
     Caller,
     Listener,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecklinkConnection {
     #[default]

@@ -9,7 +9,9 @@ mod frame_rate;
 mod input;
 mod load;
 mod output;
+mod redact;
 mod secret;
+mod server;
 mod validate;
 
 pub use channel::{
@@ -20,15 +22,19 @@ pub use frame_rate::FrameRate;
 pub use input::{DecklinkConnection, Input, SrtInputMode};
 pub use load::{parse, read_file, LoadError};
 pub use output::{Encryption, Output, OutputTransport, SrtMode};
+pub use redact::REDACTED;
 pub use secret::Secret;
+pub use server::{Metrics, Server};
 pub use validate::{FieldError, ValidationErrors};
 
 use serde::{Deserialize, Serialize};
 
 /// The whole appliance configuration: the channels it runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    #[serde(default)]
+    pub server: Server,
     #[serde(default)]
     pub channels: Vec<Channel>,
 }
@@ -38,6 +44,7 @@ impl Default for Config {
     /// listener on port 9000. `config/feedline.toml` is the commented form of this value.
     fn default() -> Self {
         Config {
+            server: Server::default(),
             channels: vec![Channel::default_test_pattern()],
         }
     }

@@ -40,7 +40,7 @@ pub enum OutputTransport {
     File { path: PathBuf },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum OutputRepr {
     Srt {
@@ -75,6 +75,7 @@ enum OutputRepr {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
+        #[schema(value_type = String)]
         path: PathBuf,
     },
 }
@@ -184,7 +185,7 @@ impl From<Output> for OutputRepr {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SrtMode {
     Caller,
@@ -203,7 +204,7 @@ impl SrtMode {
 }
 
 /// AES key length used when a passphrase is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Encryption {
     #[default]
@@ -248,5 +249,23 @@ impl OutputTransport {
             OutputTransport::Srt { mode, port, .. } if *mode != SrtMode::Caller => Some(*port),
             _ => None,
         }
+    }
+}
+
+/// The API documents an output in its flat wire form.
+impl utoipa::PartialSchema for Output {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <OutputRepr as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Output {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <OutputRepr as utoipa::ToSchema>::schemas(schemas);
     }
 }

@@ -32,3 +32,16 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret(***)");
     }
 }
+
+impl utoipa::PartialSchema for Secret {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A secret (SRT passphrase). Read back as the redaction placeholder; writing the placeholder keeps the stored value.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Secret {}

@@ -55,8 +55,44 @@ impl Errors {
     }
 }
 
+pub const METRICS_TOKEN_CHARS: (usize, usize) = (16, 256);
+
+fn check_server(errors: &mut Errors, server: &crate::Server) {
+    if server.bind.parse::<std::net::IpAddr>().is_err() {
+        errors.push(
+            "server.bind",
+            "must be an IP address (0.0.0.0 for every interface)",
+        );
+    }
+    let ports = [
+        ("server.http_port", server.http_port),
+        ("server.https_port", server.https_port),
+        ("server.metrics.port", server.metrics.port),
+    ];
+    for (i, (path, port)) in ports.iter().enumerate() {
+        if *port == 0 {
+            errors.push(*path, "must be between 1 and 65535");
+        } else if let Some((other, _)) = ports[..i].iter().find(|(_, p)| p == port) {
+            errors.push(*path, format!("port {port} is already used by {other}"));
+        }
+    }
+    if let Some(token) = &server.metrics.bearer_token {
+        let n = token.expose().chars().count();
+        if n < METRICS_TOKEN_CHARS.0 || n > METRICS_TOKEN_CHARS.1 {
+            errors.push(
+                "server.metrics.bearer_token",
+                format!(
+                    "must be {} to {} characters",
+                    METRICS_TOKEN_CHARS.0, METRICS_TOKEN_CHARS.1
+                ),
+            );
+        }
+    }
+}
+
 pub(crate) fn validate(config: &Config) -> Result<(), ValidationErrors> {
     let mut errors = Errors(Vec::new());
+    check_server(&mut errors, &config.server);
     let mut channel_names: HashMap<&str, usize> = HashMap::new();
     // Every local UDP port bound by any channel: port → (channel, owner description).
     let mut bound_ports: HashMap<u16, String> = HashMap::new();

@@ -217,6 +217,21 @@ fn bad_configs_are_rejected_with_their_field_path() {
             Box::new(replace("type = \"test_pattern\"", "type = \"ndi\"")),
             "channels[0].input.type: unknown variant `ndi`, expected one of `test_pattern`, `file`, `srt`, `udp`, `v4l2`, `decklink`",
         ),
+        (
+            "metrics port clashes with the API",
+            Box::new(|b: &str| format!("[server]\nhttps_port = 9798\n{b}")),
+            "server.metrics.port: port 9798 is already used by server.https_port",
+        ),
+        (
+            "metrics bearer token too short",
+            Box::new(|b: &str| format!("[server.metrics]\nbearer_token = \"short\"\n{b}")),
+            "server.metrics.bearer_token: must be 16 to 256 characters",
+        ),
+        (
+            "server bind is not an address",
+            Box::new(|b: &str| format!("[server]\nbind = \"my-box\"\n{b}")),
+            "server.bind: must be an IP address (0.0.0.0 for every interface)",
+        ),
     ];
 
     let mut failures = Vec::new();

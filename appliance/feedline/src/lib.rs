@@ -53,6 +53,7 @@ pub fn cli_run(
                 persist::safe_mode_alarm(&reason);
                 Config {
                     channels: Vec::new(),
+                    ..Config::default()
                 }
             }
         },

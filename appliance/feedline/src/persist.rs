@@ -2,13 +2,10 @@
 //! the TOML file), and the offline `import`/`export` commands.
 
 use anyhow::Context;
-use feedline_config::{Config, Input, OutputTransport, Secret};
+use feedline_config::Config;
 use feedline_store::{Store, StoreError};
 use std::path::Path;
 use tracing::{error, info, warn};
-
-/// Replaces secrets in an export, so a config can be shared without its passphrases.
-pub const REDACTED: &str = "<redacted: export with --include-secrets>";
 
 /// Reads and validates a config file; the error names the file and every bad field.
 pub fn read_config_file(path: &Path) -> anyhow::Result<Config> {
@@ -55,7 +52,7 @@ pub fn load_for_run(data_dir: &Path, seed: Option<&Path>) -> anyhow::Result<Star
 
 pub fn import(data_dir: &Path, file: &Path) -> anyhow::Result<u64> {
     let mut config = read_config_file(file)?;
-    if let Some(field) = redacted_secret(&mut config) {
+    if let Some(field) = config.first_redacted_secret() {
         anyhow::bail!("{field}: is the redaction placeholder of an export; re-export with --include-secrets or set the real passphrase");
     }
     let store = Store::open(data_dir)?;
@@ -65,54 +62,18 @@ pub fn import(data_dir: &Path, file: &Path) -> anyhow::Result<u64> {
 
 pub fn export(data_dir: &Path, include_secrets: bool) -> anyhow::Result<String> {
     let store = Store::open(data_dir)?;
-    let (mut config, _) = store.config()?.ok_or_else(|| {
+    let (config, _) = store.config()?.ok_or_else(|| {
         anyhow::anyhow!(
             "the store in {} holds no configuration yet",
             data_dir.display()
         )
     })?;
-    if !include_secrets {
-        redact(&mut config);
-    }
+    let config = if include_secrets {
+        config
+    } else {
+        config.redacted()
+    };
     Ok(toml::to_string(&config)?)
-}
-
-/// Every SRT passphrase in the config, with its field path.
-fn passphrases_mut(config: &mut Config) -> Vec<(String, &mut Secret)> {
-    let mut found = Vec::new();
-    for (ci, channel) in config.channels.iter_mut().enumerate() {
-        if let Input::Srt {
-            passphrase: Some(p),
-            ..
-        } = &mut channel.input
-        {
-            found.push((format!("channels[{ci}].input.passphrase"), p));
-        }
-        for (oi, output) in channel.outputs.iter_mut().enumerate() {
-            if let OutputTransport::Srt {
-                passphrase: Some(p),
-                ..
-            } = &mut output.transport
-            {
-                found.push((format!("channels[{ci}].outputs[{oi}].passphrase"), p));
-            }
-        }
-    }
-    found
-}
-
-fn redact(config: &mut Config) {
-    for (_, secret) in passphrases_mut(config) {
-        *secret = Secret::new(REDACTED);
-    }
-}
-
-/// The first passphrase still holding an export's redaction placeholder.
-fn redacted_secret(config: &mut Config) -> Option<String> {
-    passphrases_mut(config)
-        .into_iter()
-        .find(|(_, secret)| secret.expose() == REDACTED)
-        .map(|(path, _)| path)
 }
 
 pub fn safe_mode_alarm(reason: &str) {
