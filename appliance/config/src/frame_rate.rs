@@ -110,6 +110,25 @@ impl<'de> Deserialize<'de> for FrameRate {
     }
 }
 
+/// Written as a number (`30`, `29.97`) or a fraction string (`"30000/1001"`); read back as the
+/// fraction string.
+impl utoipa::PartialSchema for FrameRate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^[0-9]+(/[0-9]+)?$"))
+                    .examples(["30000/1001"]),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FrameRate {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,22 +155,3 @@ mod tests {
         assert_eq!(FrameRate::new(30000, 1001).divisor_of(&ntsc), Some(2));
     }
 }
-
-/// Written as a number (`30`, `29.97`) or a fraction string (`"30000/1001"`); read back as the
-/// fraction string.
-impl utoipa::PartialSchema for FrameRate {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(r"^[0-9]+(/[0-9]+)?$"))
-                    .examples(["30000/1001"]),
-            )
-            .item(ObjectBuilder::new().schema_type(Type::Number))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for FrameRate {}

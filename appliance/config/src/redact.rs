@@ -131,7 +131,9 @@ mod tests {
     fn redacted_hides_every_secret_and_placeholder_keeps_it() {
         let stored = with_passphrase("correct horse battery");
         let mut shown = stored.redacted();
-        assert!(!format!("{}", toml::to_string(&shown).expect("toml")).contains("correct horse"));
+        assert!(!toml::to_string(&shown)
+            .expect("toml")
+            .contains("correct horse"));
         assert_eq!(
             shown.first_redacted_secret().as_deref(),
             Some("channels[0].outputs[0].passphrase")

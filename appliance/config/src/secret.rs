@@ -24,15 +24,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn debug_is_redacted() {
-        let s = super::Secret::new("correct horse battery");
-        assert_eq!(format!("{s:?}"), "Secret(***)");
-    }
-}
-
 impl utoipa::PartialSchema for Secret {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
@@ -45,3 +36,12 @@ impl utoipa::PartialSchema for Secret {
 }
 
 impl utoipa::ToSchema for Secret {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_is_redacted() {
+        let s = super::Secret::new("correct horse battery");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+}

@@ -1,14 +1,20 @@
 //! The `feedline` binary's library: CLI commands, logging and the supervisor that owns the
 //! running configuration and the media handles.
 
+mod diff;
+mod hardware;
 pub mod logging;
 pub mod persist;
+mod sampler;
 mod supervisor;
 
 use feedline_config::{read_file, Config, LoadError};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
+use supervisor::Supervisor;
+use tracing::info;
 
 /// Exit status of `check-config` for an invalid file, so scripts can tell it from I/O errors.
 pub const EXIT_INVALID_CONFIG: u8 = 2;
@@ -39,30 +45,76 @@ pub fn cli_check_config(path: &Path) -> ExitCode {
     }
 }
 
-/// `feedline run`. With `--data-dir` the configuration lives in the store (the file only seeds
-/// the first start); without it, the file (or the built-in default) is used as is.
+/// `feedline run`. With `--data-dir` the box runs as an appliance: the configuration lives in the
+/// store (the file only seeds the first start) and the API, metrics and HTTPS listeners start.
+/// Without it, the file (or the built-in default) is run as is, with no API: a scripting mode.
 pub fn cli_run(
     config_path: Option<&Path>,
     data_dir: Option<&Path>,
     process_start: Instant,
 ) -> anyhow::Result<()> {
-    let config = match data_dir {
-        Some(dir) => match persist::load_for_run(dir, config_path)? {
-            persist::Startup::Normal(config) => config,
-            persist::Startup::SafeMode(reason) => {
-                persist::safe_mode_alarm(&reason);
-                Config {
-                    channels: Vec::new(),
-                    ..Config::default()
-                }
-            }
-        },
-        None => match config_path {
+    feedline_media::init()?;
+    let Some(dir) = data_dir else {
+        let config = match config_path {
             Some(path) => persist::read_config_file(path)?,
             None => Config::default(),
-        },
+        };
+        info!("file mode (no --data-dir): no API, no store");
+        let supervisor =
+            Supervisor::new(config, Default::default(), None, None, None, process_start);
+        supervisor.start_channels();
+        return supervisor.run_until_signalled();
     };
-    supervisor::run(config, process_start)
+    let (config, store, safe_mode) = match persist::load_for_run(dir, config_path)? {
+        persist::Startup::Normal(config, store) => (config, store, None),
+        persist::Startup::SafeMode(reason) => {
+            persist::safe_mode_alarm(&reason);
+            let config = Config {
+                channels: Vec::new(),
+                ..Config::default()
+            };
+            (config, feedline_store::Store::in_memory()?, Some(reason))
+        }
+    };
+    let store = Arc::new(store);
+    let stopped = store.stopped_channels()?;
+    let events = feedline_api::EventLog::new(store.clone());
+    if let Some(reason) = &safe_mode {
+        events.record(
+            feedline_store::Severity::Error,
+            None,
+            "safe_mode",
+            format!("SAFE MODE: {reason}"),
+        );
+    }
+    let server = config.server.clone();
+    let supervisor = Supervisor::new(
+        config,
+        stopped,
+        Some(store.clone()),
+        Some(events.clone()),
+        safe_mode,
+        process_start,
+    );
+    // Media first: after a power cut the feed is back before anyone can log in.
+    supervisor.start_channels();
+    supervisor.spawn_sampler()?;
+    let settings = feedline_api::Settings {
+        bind: server
+            .bind
+            .parse()
+            .map_err(|_| anyhow::anyhow!("server.bind: not an IP address"))?,
+        http_port: server.http_port,
+        https_port: server.https_port,
+        tls: server.tls,
+        metrics_port: server.metrics.port,
+        metrics_token: server.metrics.bearer_token.map(|t| t.expose().to_string()),
+        data_dir: dir.to_path_buf(),
+    };
+    let control: Arc<dyn feedline_api::Control> =
+        Arc::new(supervisor::SupervisorControl(supervisor.clone()));
+    feedline_api::spawn(settings, control, store, events)?;
+    supervisor.run_until_signalled()
 }
 
 pub fn cli_probe() -> anyhow::Result<()> {

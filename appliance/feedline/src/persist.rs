@@ -15,7 +15,7 @@ pub fn read_config_file(path: &Path) -> anyhow::Result<Config> {
 
 /// What `run` starts with.
 pub enum Startup {
-    Normal(Config),
+    Normal(Config, Store),
     /// The store cannot be used; run no channels, say why, and do not crash-loop.
     SafeMode(String),
 }
@@ -34,7 +34,7 @@ pub fn load_for_run(data_dir: &Path, seed: Option<&Path>) -> anyhow::Result<Star
                 warn!("--config is ignored: the store already holds a configuration (revision {revision}); use `feedline import` to replace it");
             }
             info!(store = %store.path().display(), revision, "configuration loaded from the store");
-            Ok(Startup::Normal(config))
+            Ok(Startup::Normal(config, store))
         }
         Ok(None) => {
             let config = match seed {
@@ -44,7 +44,7 @@ pub fn load_for_run(data_dir: &Path, seed: Option<&Path>) -> anyhow::Result<Star
             let revision = store.save_config(&config)?;
             info!(store = %store.path().display(), revision, seeded_from = %seed.map(|p| p.display().to_string()).unwrap_or_else(|| "built-in default".into()),
                 "store seeded on first start");
-            Ok(Startup::Normal(config))
+            Ok(Startup::Normal(config, store))
         }
         Err(e) => Ok(Startup::SafeMode(e.to_string())),
     }

@@ -1,63 +1,414 @@
-//! The one owner of the running configuration and the media handles.
+//! The one owner of the running configuration, the store and the media handles. Every change:
+//! validate → persist (with its audit entry) → diff → restart only what changed.
 
-use feedline_config::Config;
+use crate::diff;
+use crate::sampler::{transitions, ChannelSample, Sampler};
+use feedline_api::status::{ApplianceStatus, Hardware};
+use feedline_api::{Applied, ConfigEdit, Control, ControlError, EventLog};
+use feedline_config::{Channel, Config, OutputTransport};
 use feedline_media::ChannelRunner;
+use feedline_store::{AuditEntry, Severity, Store, StoreError};
 use gstreamer::glib;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tracing::info;
+use tokio::sync::watch;
+use tracing::{info, warn};
 
-pub fn run(config: Config, process_start: Instant) -> anyhow::Result<()> {
-    feedline_media::init()?;
-    let main_loop = glib::MainLoop::new(None, false);
+/// How often the live status is refreshed (events are detected at this pace too).
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
-    let remaining = Arc::new(AtomicUsize::new(config.channels.len()));
-    let mut runners = Vec::new();
-    for channel in config.channels {
-        let remaining = remaining.clone();
-        let ml = main_loop.clone();
+struct Running {
+    config: Config,
+    /// Channels an operator stopped.
+    stopped: BTreeSet<String>,
+    runners: BTreeMap<String, ChannelRunner>,
+}
+
+pub struct Supervisor {
+    running: Mutex<Running>,
+    store: Option<Arc<Store>>,
+    events: Option<EventLog>,
+    safe_mode: Option<String>,
+    status_tx: watch::Sender<Arc<ApplianceStatus>>,
+    process_start: Instant,
+    main_loop: glib::MainLoop,
+    /// File mode (no data directory, no API): the process ends when every channel has.
+    quit_when_all_finished: bool,
+    shutting_down: AtomicBool,
+}
+
+fn transport_kind(t: &OutputTransport) -> &'static str {
+    match t {
+        OutputTransport::Srt { .. } => "srt",
+        OutputTransport::Udp { .. } => "udp",
+        OutputTransport::File { .. } => "file",
+    }
+}
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        stopped: BTreeSet<String>,
+        store: Option<Arc<Store>>,
+        events: Option<EventLog>,
+        safe_mode: Option<String>,
+        process_start: Instant,
+    ) -> Arc<Self> {
+        let quit_when_all_finished = store.is_none();
+        let (status_tx, _) = watch::channel(Arc::new(ApplianceStatus::default()));
+        Arc::new(Supervisor {
+            running: Mutex::new(Running {
+                config,
+                stopped,
+                runners: BTreeMap::new(),
+            }),
+            store,
+            events,
+            safe_mode,
+            status_tx,
+            process_start,
+            main_loop: glib::MainLoop::new(None, false),
+            quit_when_all_finished,
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Running> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn event(&self, severity: Severity, channel: Option<&str>, kind: &str, message: String) {
+        if let Some(events) = &self.events {
+            events.record(severity, channel, kind, message);
+        }
+    }
+
+    /// Starts every configured channel an operator has not stopped.
+    pub fn start_channels(self: &Arc<Self>) {
+        let mut running = self.lock();
+        let channels: Vec<Channel> = running.config.channels.clone();
+        for channel in channels {
+            if running.stopped.contains(&channel.name) {
+                info!(channel = %channel.name, "channel left stopped, as the operator set it");
+                continue;
+            }
+            self.start_channel(&mut running, channel);
+        }
+        if running.runners.is_empty() {
+            info!("no channels running; idle");
+        }
+    }
+
+    fn start_channel(self: &Arc<Self>, running: &mut Running, channel: Channel) {
         let name = channel.name.clone();
         info!(channel = %name, input = channel.input.kind(), renditions = channel.ladder.len(),
             outputs = channel.outputs.len(), "starting channel");
-        runners.push(ChannelRunner::start(
+        let me = Arc::downgrade(self);
+        let finished_name = name.clone();
+        let runner = ChannelRunner::start(
             channel,
-            process_start,
+            self.process_start,
             Box::new(move || {
-                info!(channel = %name, "channel finished");
-                if remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    ml.quit();
+                info!(channel = %finished_name, "channel finished");
+                if let Some(me) = me.upgrade() {
+                    me.channel_finished();
                 }
             }),
-        ));
-    }
-    if runners.is_empty() {
-        info!("no channels configured; idle");
+        );
+        if let Some(old) = running.runners.insert(name, runner) {
+            old.stop();
+        }
     }
 
-    let mut signals = Signals::new([SIGTERM, SIGINT])?;
-    let ml = main_loop.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                info!(signal, "stopping");
-                ml.quit();
+    fn channel_finished(&self) {
+        if !self.quit_when_all_finished {
+            return;
+        }
+        // Runs on the finished channel's own thread: never take the lock and join here.
+        let me_loop = self.main_loop.clone();
+        let all_done = self
+            .running
+            .try_lock()
+            .map(|r| {
+                r.runners.values().all(|runner| {
+                    matches!(
+                        runner.status().state,
+                        feedline_media::ChannelState::Finished
+                    )
+                })
+            })
+            .unwrap_or(false);
+        if all_done {
+            me_loop.quit();
+        }
+    }
+
+    /// Samples the media side into the live status, and records what changed as events.
+    pub fn spawn_sampler(self: &Arc<Self>) -> std::io::Result<()> {
+        let me = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("status".into())
+            .spawn(move || {
+                let mut sampler = Sampler::default();
+                let mut previous: Option<Arc<ApplianceStatus>> = None;
+                loop {
+                    let Some(me) = me.upgrade() else { break };
+                    if me.shutting_down.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if let Some(samples) = me.samples() {
+                        let status = Arc::new(sampler.sample(
+                            samples,
+                            me.safe_mode.clone(),
+                            me.process_start.elapsed(),
+                        ));
+                        if let Some(prev) = &previous {
+                            for (severity, channel, kind, message) in transitions(prev, &status) {
+                                me.event(severity, channel.as_deref(), kind, message);
+                            }
+                        }
+                        me.status_tx.send_replace(status.clone());
+                        previous = Some(status);
+                    }
+                    drop(me);
+                    std::thread::sleep(SAMPLE_EVERY);
+                }
+            })
+            .map(|_| ())
+    }
+
+    /// `None` while a change holds the lock (the previous snapshot stays published).
+    fn samples(&self) -> Option<Vec<ChannelSample>> {
+        let running = self.running.try_lock().ok()?;
+        Some(
+            running
+                .config
+                .channels
+                .iter()
+                .map(|c| ChannelSample {
+                    name: c.name.clone(),
+                    enabled: !running.stopped.contains(&c.name),
+                    input_kind: c.input.kind().to_string(),
+                    outputs: c
+                        .outputs
+                        .iter()
+                        .map(|o| (o.name.clone(), transport_kind(&o.transport).to_string()))
+                        .collect(),
+                    media: running.runners.get(&c.name).map(ChannelRunner::status),
+                })
+                .collect(),
+        )
+    }
+
+    /// Runs until SIGTERM/SIGINT (or, in file mode, until every channel has finished), then
+    /// stops every channel.
+    pub fn run_until_signalled(self: &Arc<Self>) -> anyhow::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+        let ml = self.main_loop.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    info!(signal, "stopping");
+                    ml.quit();
+                }
+            })?;
+        if self.quit_when_all_finished && self.lock().runners.is_empty() {
+            // Nothing to wait for in file mode.
+        } else {
+            self.main_loop.run();
+        }
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let stopping = Instant::now();
+        let runners = std::mem::take(&mut self.lock().runners);
+        for runner in runners.into_values() {
+            runner.stop();
+        }
+        info!(
+            stop_ms = stopping.elapsed().as_millis() as u64,
+            "all channels stopped"
+        );
+        // Leave a moment for the log line to reach the journal before the process ends.
+        std::thread::sleep(Duration::from_millis(10));
+        Ok(())
+    }
+}
+
+fn store_error(e: StoreError) -> ControlError {
+    match e {
+        StoreError::Invalid(errors) => ControlError::Invalid(errors.0),
+        StoreError::Conflict(m) => ControlError::Conflict(m),
+        other => ControlError::Internal(other.to_string()),
+    }
+}
+
+/// The supervisor as the API sees it.
+pub struct SupervisorControl(pub Arc<Supervisor>);
+
+impl std::ops::Deref for SupervisorControl {
+    type Target = Arc<Supervisor>;
+    fn deref(&self) -> &Arc<Supervisor> {
+        &self.0
+    }
+}
+
+impl Control for SupervisorControl {
+    fn config(&self) -> Config {
+        self.lock().config.clone()
+    }
+
+    fn update_config(
+        &self,
+        edit: ConfigEdit<'_>,
+        audit: AuditEntry,
+    ) -> Result<Applied, ControlError> {
+        if let Some(reason) = &self.safe_mode {
+            return Err(ControlError::SafeMode(reason.clone()));
+        }
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ControlError::Internal("no store in file mode".into()))?;
+        let mut running = self.lock();
+        let mut next = running.config.clone();
+        edit(&mut next)?;
+        next.validate().map_err(|e| ControlError::Invalid(e.0))?;
+        // Persisted before anything is applied: after a power cut the box comes back with what
+        // the client was told succeeded.
+        let revision = store
+            .save_config_audited(&next, Some(&audit))
+            .map_err(store_error)?;
+        let plan = diff::plan(&running.config, &next);
+        let old = std::mem::replace(&mut running.config, next.clone());
+        drop(old);
+        let mut applied = Applied {
+            revision,
+            restarted_channels: Vec::new(),
+            restarted_outputs: Vec::new(),
+            started_channels: Vec::new(),
+            removed_channels: Vec::new(),
+            restart_required: plan.server_changed,
+        };
+        for name in &plan.removed {
+            if let Some(runner) = running.runners.remove(name) {
+                runner.stop();
             }
-        })?;
-    main_loop.run();
-
-    let stopping = Instant::now();
-    for runner in runners {
-        runner.stop();
+            if running.stopped.remove(name) {
+                let _ = store.set_channel_running(name, true, None);
+            }
+            applied.removed_channels.push(name.clone());
+        }
+        let channel = |name: &str| next.channels.iter().find(|c| c.name == name).cloned();
+        for name in plan.added.iter().chain(&plan.restart) {
+            if running.stopped.contains(name) {
+                continue;
+            }
+            if let Some(c) = channel(name) {
+                self.0.start_channel(&mut running, c);
+                if plan.added.contains(name) {
+                    applied.started_channels.push(name.clone());
+                } else {
+                    applied.restarted_channels.push(name.clone());
+                }
+            }
+        }
+        for (name, index) in &plan.replace_outputs {
+            let (Some(runner), Some(output)) = (
+                running.runners.get(name),
+                channel(name).and_then(|c| c.outputs.get(*index).cloned()),
+            ) else {
+                continue;
+            };
+            if runner.replace_output(*index, &output) {
+                applied
+                    .restarted_outputs
+                    .push(format!("{name}/{}", output.name));
+            }
+        }
+        drop(running);
+        info!(revision, actor = %audit.actor, action = %audit.action, restarted = ?applied.restarted_channels,
+            outputs = ?applied.restarted_outputs, "configuration changed");
+        self.event(
+            Severity::Info,
+            None,
+            "config_changed",
+            format!("{} by {} (revision {revision})", audit.action, audit.actor),
+        );
+        if plan.server_changed {
+            warn!("[server] settings changed: they take effect on the next start");
+        }
+        Ok(applied)
     }
-    info!(
-        stop_ms = stopping.elapsed().as_millis() as u64,
-        "all channels stopped"
-    );
-    // Leave a moment for the log line to reach the journal before the process ends.
-    std::thread::sleep(Duration::from_millis(10));
-    Ok(())
+
+    fn set_running(
+        &self,
+        channel: &str,
+        want: bool,
+        audit: AuditEntry,
+    ) -> Result<(), ControlError> {
+        if let Some(reason) = &self.safe_mode {
+            return Err(ControlError::SafeMode(reason.clone()));
+        }
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ControlError::Internal("no store in file mode".into()))?;
+        let mut running = self.lock();
+        let config = running
+            .config
+            .channels
+            .iter()
+            .find(|c| c.name == channel)
+            .cloned()
+            .ok_or_else(|| ControlError::NotFound(format!("no channel {channel:?}")))?;
+        store
+            .set_channel_running(channel, want, Some(&audit))
+            .map_err(store_error)?;
+        if want {
+            running.stopped.remove(channel);
+            let active = running.runners.get(channel).is_some_and(|r| {
+                !matches!(
+                    r.status().state,
+                    feedline_media::ChannelState::Finished | feedline_media::ChannelState::Stopped
+                )
+            });
+            if !active {
+                self.0.start_channel(&mut running, config);
+            }
+        } else {
+            running.stopped.insert(channel.to_string());
+            if let Some(runner) = running.runners.remove(channel) {
+                runner.stop();
+            }
+        }
+        drop(running);
+        let verb = if want { "started" } else { "stopped" };
+        info!(channel, actor = %audit.actor, "channel {verb} by operator");
+        self.event(
+            Severity::Info,
+            Some(channel),
+            if want {
+                "channel_started"
+            } else {
+                "channel_stopped"
+            },
+            format!("channel {channel} {verb} by {}", audit.actor),
+        );
+        Ok(())
+    }
+
+    fn wants_running(&self, channel: &str) -> bool {
+        !self.lock().stopped.contains(channel)
+    }
+
+    fn status(&self) -> watch::Receiver<Arc<ApplianceStatus>> {
+        self.status_tx.subscribe()
+    }
+
+    fn system(&self) -> Hardware {
+        crate::hardware::probe()
+    }
 }

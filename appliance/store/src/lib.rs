@@ -79,6 +79,20 @@ impl Store {
         Ok(store)
     }
 
+    /// A store in memory: what safe mode runs on when the file cannot be used, so that users
+    /// can still be set up and log in to see why.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(db_err)?;
+        let store = Store {
+            db,
+            path: PathBuf::from(":memory:"),
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -1,0 +1,69 @@
+//! What the API asks of the appliance. The supervisor (in the `feedline` crate) implements it; the
+//! API never touches the media side directly, and every change goes through the supervisor,
+//! which validates, persists and applies it.
+
+use crate::status::ApplianceStatus;
+use feedline_config::{Config, FieldError};
+use feedline_store::AuditEntry;
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::watch;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("invalid configuration")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The store cannot be used; configuration changes are refused until it is fixed.
+    #[error("safe mode: {0}")]
+    SafeMode(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A change to the configuration, run by the supervisor under its lock so that concurrent
+/// requests cannot lose each other's updates.
+pub type ConfigEdit<'a> = &'a mut (dyn FnMut(&mut Config) -> Result<(), ControlError> + Send);
+
+/// What a configuration change did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Applied {
+    /// The store's revision after the change.
+    pub revision: u64,
+    /// Channels rebuilt because their input, ladder or output set changed.
+    pub restarted_channels: Vec<String>,
+    /// Outputs whose transport alone was restarted (`channel/output`); nothing else was touched.
+    pub restarted_outputs: Vec<String>,
+    pub started_channels: Vec<String>,
+    pub removed_channels: Vec<String>,
+    /// `[server]` settings changed: they apply on the next start.
+    pub restart_required: bool,
+}
+
+pub trait Control: Send + Sync + 'static {
+    /// The running configuration, secrets included (the API redacts what it shows).
+    fn config(&self) -> Config;
+    /// Edit → validate → persist (with the audit entry, atomically) → apply what changed.
+    fn update_config(
+        &self,
+        edit: ConfigEdit<'_>,
+        audit: AuditEntry,
+    ) -> Result<Applied, ControlError>;
+    /// Starts or stops a configured channel and remembers it across restarts.
+    fn set_running(
+        &self,
+        channel: &str,
+        running: bool,
+        audit: AuditEntry,
+    ) -> Result<(), ControlError>;
+    /// Whether the operator wants the channel running.
+    fn wants_running(&self, channel: &str) -> bool;
+    /// Live status, refreshed at least once a second.
+    fn status(&self) -> watch::Receiver<Arc<ApplianceStatus>>;
+    /// Encoder backends, capture devices, network interfaces (probed on call).
+    fn system(&self) -> crate::status::Hardware;
+}

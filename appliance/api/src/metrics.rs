@@ -1,0 +1,582 @@
+//! Prometheus exposition (via `prometheus-client`) on its own listener. A registry is filled
+//! from the latest status snapshot on each scrape, so every series in the live status has a
+//! metric and nothing is double-bookkept. Counters come from the media side's own counters.
+
+use crate::status::ApplianceStatus;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::atomic::AtomicU64;
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+type FloatCounter = Counter<f64, AtomicU64>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabels {
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    channel: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RenditionLabels {
+    channel: String,
+    rendition: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutputLabels {
+    channel: String,
+    output: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutputStateLabels {
+    channel: String,
+    output: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkLabels {
+    channel: String,
+    output: String,
+    link: String,
+}
+
+const CHANNEL_STATES: &[&str] = &["starting", "running", "restarting", "finished", "stopped"];
+const OUTPUT_STATES: &[&str] = &[
+    "connecting",
+    "connected",
+    "reconnecting",
+    "failed",
+    "stopped",
+];
+
+/// Registers a family, fills it, and hands it to the registry.
+fn family<L, M>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    fill: impl FnOnce(&Family<L, M>),
+) where
+    L: Clone + std::hash::Hash + Eq + EncodeLabelSet + std::fmt::Debug + Send + Sync + 'static,
+    M: prometheus_client::metrics::TypedMetric
+        + prometheus_client::encoding::EncodeMetric
+        + Default
+        + Send
+        + Sync
+        + std::fmt::Debug
+        + 'static,
+{
+    let f = Family::<L, M>::default();
+    fill(&f);
+    match unit {
+        Some(u) => registry.register_with_unit(name, help, u, f),
+        None => registry.register(name, help, f),
+    }
+}
+
+/// The exposition formats a scraper can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// What `prometheus-client` writes and Prometheus asks for first.
+    OpenMetrics,
+    /// The classic text format 0.0.4, for scrapers and tools (promtool, curl) that do not
+    /// send `Accept: application/openmetrics-text`.
+    Text,
+}
+
+impl Format {
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
+
+/// OpenMetrics → text 0.0.4. The samples are identical; only the metadata differs: a counter's
+/// HELP/TYPE name its `_total` sample, and `# UNIT`/`# EOF` do not exist in the older format.
+fn to_text_format(openmetrics: &str) -> String {
+    let mut counters = std::collections::HashSet::new();
+    for line in openmetrics.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            if let Some(name) = rest.strip_suffix(" counter") {
+                counters.insert(name.to_string());
+            }
+        }
+    }
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find(|p| line.starts_with(p));
+        match meta {
+            Some(prefix) => {
+                let rest = &line[prefix.len()..];
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}\n"));
+                } else {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+pub fn render(status: &ApplianceStatus, uptime_s: f64, format: Format) -> String {
+    let text = render_openmetrics(status, uptime_s);
+    match format {
+        Format::OpenMetrics => text,
+        Format::Text => to_text_format(&text),
+    }
+}
+
+fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
+    let mut root = Registry::default();
+    process_metrics(&mut root);
+    let reg = root.sub_registry_with_prefix("feedline");
+    // A gauge named `_info` rather than OpenMetrics' info type: Prometheus' text parser (and
+    // promtool) accept it, and it is the long-standing convention for build information.
+    family(
+        reg,
+        "build_info",
+        "Feedline build; always 1",
+        None,
+        |f: &Family<VersionLabels, Gauge>| {
+            f.get_or_create(&VersionLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+            })
+            .set(1);
+        },
+    );
+    let uptime = FloatGauge::default();
+    uptime.set(uptime_s);
+    reg.register_with_unit(
+        "uptime",
+        "Time since the process started",
+        Unit::Seconds,
+        uptime,
+    );
+    let safe = Gauge::<i64>::default();
+    safe.set(i64::from(status.safe_mode.is_some()));
+    reg.register(
+        "safe_mode",
+        "1 when the store cannot be used and no channel runs",
+        safe,
+    );
+    let alarms = Gauge::<i64>::default();
+    alarms.set(status.alarms.len() as i64);
+    reg.register("alarms_active", "Alarms active now", alarms);
+
+    let ch = |c: &crate::status::ChannelLive| ChannelLabels {
+        channel: c.name.clone(),
+    };
+    family(
+        reg,
+        "channel_state",
+        "1 for the channel's current state",
+        None,
+        |f: &Family<StateLabels, Gauge>| {
+            for c in &status.channels {
+                for s in CHANNEL_STATES {
+                    f.get_or_create(&StateLabels {
+                        channel: c.name.clone(),
+                        state: (*s).into(),
+                    })
+                    .set(i64::from(c.state == *s));
+                }
+            }
+        },
+    );
+    family(
+        reg,
+        "channel_enabled",
+        "1 when the operator wants the channel running",
+        None,
+        |f: &Family<ChannelLabels, Gauge>| {
+            for c in &status.channels {
+                f.get_or_create(&ch(c)).set(i64::from(c.enabled));
+            }
+        },
+    );
+    family(
+        reg,
+        "channel_restarts",
+        "Pipeline rebuilds after a failure",
+        None,
+        |f: &Family<ChannelLabels, Counter>| {
+            for c in &status.channels {
+                f.get_or_create(&ch(c)).inc_by(c.restarts);
+            }
+        },
+    );
+    family(
+        reg,
+        "input_signal",
+        "1 while the input delivers pictures",
+        None,
+        |f: &Family<ChannelLabels, Gauge>| {
+            for c in &status.channels {
+                f.get_or_create(&ch(c)).set(i64::from(c.input.signal));
+            }
+        },
+    );
+    family(
+        reg,
+        "input_frames",
+        "Pictures received from the input",
+        None,
+        |f: &Family<ChannelLabels, Counter>| {
+            for c in &status.channels {
+                f.get_or_create(&ch(c)).inc_by(c.input.frames);
+            }
+        },
+    );
+    let rungs = || {
+        status.channels.iter().flat_map(|c| {
+            c.renditions.iter().map(move |r| {
+                (
+                    RenditionLabels {
+                        channel: c.name.clone(),
+                        rendition: r.name.clone(),
+                    },
+                    r,
+                )
+            })
+        })
+    };
+    family(
+        reg,
+        "rendition_frames",
+        "Frames encoded",
+        None,
+        |f: &Family<RenditionLabels, Counter>| {
+            for (l, r) in rungs() {
+                f.get_or_create(&l).inc_by(r.frames);
+            }
+        },
+    );
+    family(
+        reg,
+        "rendition_dropped_frames",
+        "Frames missing from the rendition's timestamps",
+        None,
+        |f: &Family<RenditionLabels, Counter>| {
+            for (l, r) in rungs() {
+                f.get_or_create(&l).inc_by(r.dropped_frames);
+            }
+        },
+    );
+    family(
+        reg,
+        "rendition_encoded",
+        "Encoded video",
+        Some(Unit::Bytes),
+        |f: &Family<RenditionLabels, Counter>| {
+            for (l, r) in rungs() {
+                f.get_or_create(&l).inc_by(r.bytes);
+            }
+        },
+    );
+    family(
+        reg,
+        "rendition_frame_rate",
+        "Encoded frames per second, last interval",
+        None,
+        |f: &Family<RenditionLabels, FloatGauge>| {
+            for (l, r) in rungs() {
+                f.get_or_create(&l).set(r.fps);
+            }
+        },
+    );
+    family(
+        reg,
+        "rendition_encoded_rate_bytes_per_second",
+        "Encoded video rate, last interval (x8 for bit/s)",
+        None,
+        |f: &Family<RenditionLabels, FloatGauge>| {
+            for (l, r) in rungs() {
+                f.get_or_create(&l).set(r.bitrate_bps / 8.0);
+            }
+        },
+    );
+    let outputs = || {
+        status.channels.iter().flat_map(|c| {
+            c.outputs.iter().map(move |o| {
+                (
+                    OutputLabels {
+                        channel: c.name.clone(),
+                        output: o.name.clone(),
+                    },
+                    o,
+                )
+            })
+        })
+    };
+    family(
+        reg,
+        "output_state",
+        "1 for the output's current state",
+        None,
+        |f: &Family<OutputStateLabels, Gauge>| {
+            for (l, o) in outputs() {
+                for s in OUTPUT_STATES {
+                    f.get_or_create(&OutputStateLabels {
+                        channel: l.channel.clone(),
+                        output: l.output.clone(),
+                        state: (*s).into(),
+                    })
+                    .set(i64::from(o.state == *s));
+                }
+            }
+        },
+    );
+    family(
+        reg,
+        "output_connection_attempts",
+        "Transport (re)connection attempts",
+        None,
+        |f: &Family<OutputLabels, Counter>| {
+            for (l, o) in outputs() {
+                f.get_or_create(&l).inc_by(o.connection_attempts);
+            }
+        },
+    );
+    family(
+        reg,
+        "output_sent",
+        "TS handed to the transport",
+        Some(Unit::Bytes),
+        |f: &Family<OutputLabels, Counter>| {
+            for (l, o) in outputs() {
+                f.get_or_create(&l).inc_by(o.bytes_out);
+            }
+        },
+    );
+    family(
+        reg,
+        "output_dropped",
+        "TS dropped because the receiver was absent or slow",
+        Some(Unit::Bytes),
+        |f: &Family<OutputLabels, Counter>| {
+            for (l, o) in outputs() {
+                f.get_or_create(&l).inc_by(o.bytes_dropped);
+            }
+        },
+    );
+    family(
+        reg,
+        "output_buffer",
+        "TS waiting in the output's buffer",
+        Some(Unit::Bytes),
+        |f: &Family<OutputLabels, Gauge>| {
+            for (l, o) in outputs() {
+                f.get_or_create(&l).set(o.buffer_bytes as i64);
+            }
+        },
+    );
+    family(
+        reg,
+        "output_send_rate_bytes_per_second",
+        "TS rate handed to the transport, last interval (x8 for bit/s)",
+        None,
+        |f: &Family<OutputLabels, FloatGauge>| {
+            for (l, o) in outputs() {
+                f.get_or_create(&l).set(o.send_rate_bps / 8.0);
+            }
+        },
+    );
+    let links = || {
+        outputs().filter_map(|(l, o)| {
+            o.srt.as_ref().map(|s| {
+                (
+                    LinkLabels {
+                        channel: l.channel,
+                        output: l.output,
+                        link: "0".into(),
+                    },
+                    s,
+                )
+            })
+        })
+    };
+    family(
+        reg,
+        "srt_rtt",
+        "SRT round-trip time",
+        Some(Unit::Seconds),
+        |f: &Family<LinkLabels, FloatGauge>| {
+            for (l, s) in links() {
+                f.get_or_create(&l).set(s.rtt_ms / 1000.0);
+            }
+        },
+    );
+    family(
+        reg,
+        "srt_send_rate_bytes_per_second",
+        "SRT send rate reported by libsrt (x8 for bit/s)",
+        None,
+        |f: &Family<LinkLabels, FloatGauge>| {
+            for (l, s) in links() {
+                f.get_or_create(&l).set(s.send_rate_mbps * 1e6 / 8.0);
+            }
+        },
+    );
+    family(
+        reg,
+        "srt_latency",
+        "Negotiated SRT latency",
+        Some(Unit::Seconds),
+        |f: &Family<LinkLabels, FloatGauge>| {
+            for (l, s) in links() {
+                f.get_or_create(&l)
+                    .set(s.negotiated_latency_ms as f64 / 1000.0);
+            }
+        },
+    );
+    for (name, help, pick) in [
+        (
+            "srt_packets_sent",
+            "SRT packets sent",
+            (|s: &crate::status::SrtLive| s.packets_sent) as fn(&crate::status::SrtLive) -> u64,
+        ),
+        (
+            "srt_packets_lost",
+            "SRT packets reported lost by the receiver",
+            |s| s.packets_lost,
+        ),
+        (
+            "srt_packets_retransmitted",
+            "SRT packets retransmitted",
+            |s| s.packets_retransmitted,
+        ),
+        (
+            "srt_packets_dropped",
+            "SRT packets dropped as too late to send",
+            |s| s.packets_dropped,
+        ),
+    ] {
+        family(reg, name, help, None, |f: &Family<LinkLabels, Counter>| {
+            for (l, s) in links() {
+                f.get_or_create(&l).inc_by(pick(s));
+            }
+        });
+    }
+
+    let mut text = String::new();
+    if encode(&mut text, &root).is_err() {
+        return String::from("# encoding failed\n");
+    }
+    text
+}
+
+/// The standard `process_*` metrics, read from /proc (Linux).
+fn process_metrics(reg: &mut Registry) {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    const PAGE_BYTES: i64 = 4096;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Indexes relative to field 3 (state): utime=14, stime=15, threads=20, starttime=22,
+    // vsize=23, rss=24 in proc(5)'s 1-based numbering.
+    let cpu = FloatCounter::default();
+    cpu.inc_by((num(11) + num(12)) / TICKS_PER_SECOND);
+    reg.register_with_unit(
+        "process_cpu",
+        "User and system CPU time",
+        Unit::Seconds,
+        cpu,
+    );
+    let threads = Gauge::<i64>::default();
+    threads.set(num(17) as i64);
+    reg.register("process_threads", "OS threads", threads);
+    let vsize = Gauge::<i64>::default();
+    vsize.set(num(20) as i64);
+    reg.register_with_unit(
+        "process_virtual_memory",
+        "Virtual memory size",
+        Unit::Bytes,
+        vsize,
+    );
+    let rss = Gauge::<i64>::default();
+    rss.set(num(21) as i64 * PAGE_BYTES);
+    reg.register_with_unit(
+        "process_resident_memory",
+        "Resident memory size",
+        Unit::Bytes,
+        rss,
+    );
+    let boot = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("btime ")
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+            })
+        })
+        .unwrap_or(0.0);
+    let start = FloatGauge::default();
+    start.set(boot + num(19) / TICKS_PER_SECOND);
+    reg.register_with_unit(
+        "process_start_time",
+        "Start time of the process since the Unix epoch",
+        Unit::Seconds,
+        start,
+    );
+    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        let fds = Gauge::<i64>::default();
+        fds.set(dir.count() as i64);
+        reg.register("process_open_fds", "Open file descriptors", fds);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_format_names_counters_by_their_total_sample() {
+        let om = "# HELP a_bytes Sent.\n# TYPE a_bytes counter\n# UNIT a_bytes bytes\na_bytes_total 5\n# HELP g Gauge.\n# TYPE g gauge\ng 1\n# EOF\n";
+        assert_eq!(
+            super::to_text_format(om),
+            "# HELP a_bytes_total Sent.\n# TYPE a_bytes_total counter\na_bytes_total 5\n# HELP g Gauge.\n# TYPE g gauge\ng 1\n"
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! The event log (what happened, paged, filterable) and the audit log (who changed what).
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use feedline_store::{AuditEntry, Event, EventQuery, Role, Severity};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub const MAX_PAGE: usize = 500;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only this channel's events.
+    pub channel: Option<String>,
+    /// Only events at least this severe.
+    pub severity: Option<Severity>,
+    /// Events older than this sequence number (the `next_before` of the previous page).
+    #[param(minimum = 1)]
+    pub before: Option<u64>,
+    /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: u64,
+    pub time_ms: u64,
+    pub severity: Severity,
+    pub channel: Option<String>,
+    pub kind: String,
+    pub message: String,
+}
+
+pub fn event_view(e: Event) -> EventView {
+    EventView {
+        seq: e.seq,
+        time_ms: e.time_ms,
+        severity: e.severity,
+        channel: e.channel,
+        kind: e.kind,
+        message: e.message,
+    }
+}
+
+fn page_size(limit: Option<usize>) -> ApiResult<usize> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            Some("limit".into()),
+            format!("must be between 1 and {MAX_PAGE}"),
+        )),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, body = EventPage)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> ApiResult<Json<EventPage>> {
+    caller.require(Role::Viewer)?;
+    let limit = page_size(q.limit)?;
+    let found = state.store.events(&EventQuery {
+        before: q.before,
+        limit,
+        channel: q.channel,
+        min_severity: q.severity,
+    })?;
+    let next_before = (found.len() == limit)
+        .then(|| found.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(EventPage {
+        events: found.into_iter().map(event_view).collect(),
+        next_before,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[param(minimum = 1)]
+    pub before: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditView>,
+    pub next_before: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: u64,
+    pub time_ms: u64,
+    /// User name, or `token:<name>` for an API token.
+    pub actor: String,
+    /// Client address.
+    pub source: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Who changed what, when, from where (admin).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "events", params(AuditQuery),
+    responses((status = 200, body = AuditPage)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    caller.require(Role::Admin)?;
+    let limit = page_size(q.limit)?;
+    let found = state.store.audit(q.before, limit)?;
+    let next_before = (found.len() == limit)
+        .then(|| found.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries: found
+            .into_iter()
+            .map(|e: AuditEntry| AuditView {
+                seq: e.seq,
+                time_ms: e.time_ms,
+                actor: e.actor,
+                source: e.source,
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+            })
+            .collect(),
+        next_before,
+    }))
+}

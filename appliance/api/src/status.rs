@@ -1,0 +1,132 @@
+//! The live status the API serves, pushes over SSE and exports as metrics.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ApplianceStatus {
+    /// Unix time of this snapshot, milliseconds.
+    pub time_ms: u64,
+    pub uptime_s: f64,
+    /// Why the appliance runs no channels, when its store cannot be used.
+    pub safe_mode: Option<String>,
+    pub channels: Vec<ChannelLive>,
+    pub alarms: Vec<Alarm>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelLive {
+    pub name: String,
+    /// `starting`, `running`, `restarting`, `finished` or `stopped`.
+    pub state: String,
+    /// Whether the operator wants it running (it comes back after a restart if so).
+    pub enabled: bool,
+    pub restarts: u64,
+    pub last_error: Option<String>,
+    pub input: InputLive,
+    pub renditions: Vec<RenditionLive>,
+    pub outputs: Vec<OutputLive>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InputLive {
+    /// `input` type from the config (`test_pattern`, `srt`, `v4l2`, …).
+    pub kind: String,
+    /// A picture arrived within the last second.
+    pub signal: bool,
+    /// e.g. `1920x1080p30 I420`.
+    pub format: Option<String>,
+    /// Timecode of the latest picture, `HH:MM:SS:FF` (`;` before frames when drop-frame).
+    pub timecode: Option<String>,
+    pub frames: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RenditionLive {
+    pub name: String,
+    /// Encoded frames per second over the last sampling interval.
+    pub fps: f64,
+    /// Encoded video bits per second over the last sampling interval.
+    pub bitrate_bps: f64,
+    pub frames: u64,
+    pub bytes: u64,
+    pub dropped_frames: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutputLive {
+    pub name: String,
+    /// `connecting`, `connected`, `reconnecting`, `failed` or `stopped`.
+    pub state: String,
+    pub transport: String,
+    pub connection_attempts: u64,
+    pub last_error: Option<String>,
+    pub bytes_out: u64,
+    pub bytes_dropped: u64,
+    /// Bytes waiting in the output's own buffer.
+    pub buffer_bytes: u64,
+    /// TS bits per second handed to the transport over the last sampling interval.
+    pub send_rate_bps: f64,
+    pub srt: Option<SrtLive>,
+}
+
+/// libsrt's figures for the output's link.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SrtLive {
+    pub rtt_ms: f64,
+    pub send_rate_mbps: f64,
+    pub packets_sent: u64,
+    pub packets_lost: u64,
+    pub packets_retransmitted: u64,
+    pub packets_dropped: u64,
+    pub negotiated_latency_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmSeverity {
+    Warning,
+    Critical,
+}
+
+/// A condition that is true now and needs attention.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Alarm {
+    pub severity: AlarmSeverity,
+    pub channel: Option<String>,
+    /// What it is about: `store`, `input`, `channel`, `output/<name>`.
+    pub source: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Hardware {
+    pub encoder_backends: Vec<EncoderBackend>,
+    pub capture_devices: Vec<CaptureDevice>,
+    pub network_interfaces: Vec<NetworkInterface>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EncoderBackend {
+    pub backend: String,
+    pub codec: String,
+    pub element: String,
+    pub available: bool,
+    /// Why it is unavailable.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaptureDevice {
+    pub name: String,
+    pub kind: String,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkInterface {
+    pub name: String,
+    pub mac: Option<String>,
+    pub up: bool,
+    pub addresses: Vec<String>,
+}

@@ -1,0 +1,129 @@
+//! What a configuration change touches: the plan that lets the supervisor restart only the
+//! channels and outputs whose settings changed.
+
+use feedline_config::{Channel, Config};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub removed: Vec<String>,
+    pub added: Vec<String>,
+    /// Input, timecode, encoding, ladder, audio or the set of outputs (or what they carry)
+    /// changed: the channel's pipeline is rebuilt.
+    pub restart: Vec<String>,
+    /// Only these outputs' transports changed: (channel, output index). The encoder and the
+    /// channel's other outputs keep running.
+    pub replace_outputs: Vec<(String, usize)>,
+    pub server_changed: bool,
+}
+
+/// An output as the encoding pipeline sees it: a name and the renditions its muxer carries.
+type MuxShape = (String, Option<Vec<String>>);
+
+/// The part of a channel that its encoding pipeline is built from: everything except the
+/// outputs' transport settings.
+fn pipeline_shape(channel: &Channel) -> (Channel, Vec<MuxShape>) {
+    let mut shape = channel.clone();
+    let outputs = shape
+        .outputs
+        .drain(..)
+        .map(|o| (o.name, o.renditions))
+        .collect();
+    (shape, outputs)
+}
+
+pub fn plan(old: &Config, new: &Config) -> Plan {
+    let mut plan = Plan {
+        server_changed: old.server != new.server,
+        ..Plan::default()
+    };
+    for o in &old.channels {
+        if !new.channels.iter().any(|n| n.name == o.name) {
+            plan.removed.push(o.name.clone());
+        }
+    }
+    for n in &new.channels {
+        let Some(o) = old.channels.iter().find(|o| o.name == n.name) else {
+            plan.added.push(n.name.clone());
+            continue;
+        };
+        if o == n {
+            continue;
+        }
+        if pipeline_shape(o) != pipeline_shape(n) {
+            plan.restart.push(n.name.clone());
+            continue;
+        }
+        for (i, (before, after)) in o.outputs.iter().zip(&n.outputs).enumerate() {
+            if before != after {
+                plan.replace_outputs.push((n.name.clone(), i));
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feedline_config::{Output, OutputTransport, SrtMode};
+
+    fn two_outputs() -> Config {
+        let mut config = Config::default();
+        let mut b = config.channels[0].outputs[0].clone();
+        b.name = "b".into();
+        if let OutputTransport::Srt { port, .. } = &mut b.transport {
+            *port = 9001;
+        }
+        config.channels[0].outputs.push(b);
+        config
+    }
+
+    #[test]
+    fn changing_one_outputs_destination_touches_only_that_output() {
+        let old = two_outputs();
+        let mut new = old.clone();
+        if let OutputTransport::Srt { latency_ms, .. } = &mut new.channels[0].outputs[1].transport {
+            *latency_ms = 500;
+        }
+        let plan = plan(&old, &new);
+        assert_eq!(plan.replace_outputs, vec![("main".to_string(), 1)]);
+        assert!(plan.restart.is_empty() && plan.added.is_empty() && plan.removed.is_empty());
+    }
+
+    #[test]
+    fn changing_the_ladder_or_an_outputs_renditions_rebuilds_the_channel() {
+        let old = two_outputs();
+        let mut new = old.clone();
+        new.channels[0].ladder[0].bitrate_kbps = 4000;
+        assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+        let mut new = old.clone();
+        new.channels[0].outputs[1].renditions = Some(vec!["720p".into()]);
+        assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+        let mut new = old.clone();
+        new.channels[0].outputs.push(Output {
+            name: "c".into(),
+            renditions: None,
+            transport: OutputTransport::Srt {
+                mode: SrtMode::Listener,
+                address: "0.0.0.0".into(),
+                port: 9002,
+                latency_ms: 120,
+                passphrase: None,
+                encryption: Default::default(),
+                stream_id: None,
+            },
+        });
+        assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+    }
+
+    #[test]
+    fn added_removed_and_untouched_channels() {
+        let old = two_outputs();
+        let mut new = old.clone();
+        new.channels[0].name = "other".into();
+        let plan = plan(&old, &new);
+        assert_eq!(plan.removed, vec!["main".to_string()]);
+        assert_eq!(plan.added, vec!["other".to_string()]);
+        assert_eq!(super::plan(&old, &old), Plan::default());
+    }
+}

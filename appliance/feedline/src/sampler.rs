@@ -1,0 +1,330 @@
+//! Turns the media side's counters into the live status: rates over the last second, alarms
+//! for what needs attention now, and events for what just changed.
+
+use feedline_api::status::{
+    Alarm, AlarmSeverity, ApplianceStatus, ChannelLive, InputLive, OutputLive, RenditionLive,
+    SrtLive,
+};
+use feedline_media::ChannelStatus;
+use feedline_store::Severity;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Rates are measured over about this long.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// One channel as the supervisor sees it when sampling.
+pub struct ChannelSample {
+    pub name: String,
+    pub enabled: bool,
+    pub input_kind: String,
+    /// (name, transport kind) of each configured output.
+    pub outputs: Vec<(String, String)>,
+    /// `None` when the channel is not running.
+    pub media: Option<ChannelStatus>,
+}
+
+#[derive(Clone)]
+struct Counters {
+    at: Instant,
+    rungs: Vec<(u64, u64)>,
+    outputs: Vec<u64>,
+}
+
+#[derive(Default)]
+pub struct Sampler {
+    history: HashMap<String, VecDeque<Counters>>,
+}
+
+fn rate(now: u64, then: u64, seconds: f64) -> f64 {
+    if seconds <= 0.0 {
+        0.0
+    } else {
+        now.saturating_sub(then) as f64 / seconds
+    }
+}
+
+impl Sampler {
+    pub fn sample(
+        &mut self,
+        channels: Vec<ChannelSample>,
+        safe_mode: Option<String>,
+        uptime: Duration,
+    ) -> ApplianceStatus {
+        let now = Instant::now();
+        self.history
+            .retain(|name, _| channels.iter().any(|c| &c.name == name));
+        let mut live = Vec::new();
+        for c in channels {
+            live.push(match c.media {
+                Some(media) => {
+                    self.running_channel(now, c.name, c.enabled, c.input_kind, &c.outputs, media)
+                }
+                None => {
+                    self.history.remove(&c.name);
+                    stopped_channel(c.name, c.enabled, c.input_kind, &c.outputs)
+                }
+            });
+        }
+        let mut status = ApplianceStatus {
+            time_ms: feedline_store::now_ms(),
+            uptime_s: uptime.as_secs_f64(),
+            safe_mode,
+            channels: live,
+            alarms: Vec::new(),
+        };
+        status.alarms = alarms(&status);
+        status
+    }
+
+    fn running_channel(
+        &mut self,
+        now: Instant,
+        name: String,
+        enabled: bool,
+        input_kind: String,
+        outputs: &[(String, String)],
+        media: ChannelStatus,
+    ) -> ChannelLive {
+        let counters = Counters {
+            at: now,
+            rungs: media
+                .renditions
+                .iter()
+                .map(|r| (r.frames, r.bytes))
+                .collect(),
+            outputs: media.outputs.iter().map(|o| o.bytes_out).collect(),
+        };
+        let history = self.history.entry(name.clone()).or_default();
+        history.push_back(counters.clone());
+        while history.len() > 2 && now.duration_since(history[1].at) >= RATE_WINDOW {
+            history.pop_front();
+        }
+        let base = history.front().cloned().unwrap_or(counters);
+        let dt = now.duration_since(base.at).as_secs_f64();
+        ChannelLive {
+            name,
+            state: media.state.to_string(),
+            enabled,
+            restarts: media.restarts,
+            last_error: media.last_error,
+            input: InputLive {
+                kind: input_kind,
+                signal: media.input.signal,
+                format: media.input.format,
+                timecode: media.input.timecode,
+                frames: media.input.frames,
+            },
+            renditions: media
+                .renditions
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let (f0, b0) = base.rungs.get(i).copied().unwrap_or((r.frames, r.bytes));
+                    RenditionLive {
+                        fps: rate(r.frames, f0, dt),
+                        bitrate_bps: rate(r.bytes, b0, dt) * 8.0,
+                        name: r.name,
+                        frames: r.frames,
+                        bytes: r.bytes,
+                        dropped_frames: r.dropped_frames,
+                    }
+                })
+                .collect(),
+            outputs: media
+                .outputs
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let b0 = base.outputs.get(i).copied().unwrap_or(o.bytes_out);
+                    OutputLive {
+                        send_rate_bps: rate(o.bytes_out, b0, dt) * 8.0,
+                        transport: outputs.get(i).map(|o| o.1.clone()).unwrap_or_default(),
+                        name: o.name,
+                        state: o.state.to_string(),
+                        connection_attempts: o.connection_attempts,
+                        last_error: o.last_error,
+                        bytes_out: o.bytes_out,
+                        bytes_dropped: o.bytes_dropped,
+                        buffer_bytes: o.buffer_bytes,
+                        srt: o.srt.map(|s| SrtLive {
+                            rtt_ms: s.rtt_ms,
+                            send_rate_mbps: s.send_rate_mbps,
+                            packets_sent: s.packets_sent,
+                            packets_lost: s.packets_lost,
+                            packets_retransmitted: s.packets_retransmitted,
+                            packets_dropped: s.packets_dropped,
+                            negotiated_latency_ms: s.negotiated_latency_ms,
+                        }),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+fn stopped_channel(
+    name: String,
+    enabled: bool,
+    kind: String,
+    outputs: &[(String, String)],
+) -> ChannelLive {
+    ChannelLive {
+        name,
+        state: "stopped".into(),
+        enabled,
+        restarts: 0,
+        last_error: None,
+        input: InputLive {
+            kind,
+            signal: false,
+            format: None,
+            timecode: None,
+            frames: 0,
+        },
+        renditions: Vec::new(),
+        outputs: outputs
+            .iter()
+            .map(|(name, transport)| OutputLive {
+                name: name.clone(),
+                state: "stopped".into(),
+                transport: transport.clone(),
+                connection_attempts: 0,
+                last_error: None,
+                bytes_out: 0,
+                bytes_dropped: 0,
+                buffer_bytes: 0,
+                send_rate_bps: 0.0,
+                srt: None,
+            })
+            .collect(),
+    }
+}
+
+/// What needs an operator's attention now.
+pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
+    let mut alarms = Vec::new();
+    if let Some(reason) = &status.safe_mode {
+        alarms.push(Alarm {
+            severity: AlarmSeverity::Critical,
+            channel: None,
+            source: "store".into(),
+            message: format!("SAFE MODE, no channel runs: {reason}"),
+        });
+    }
+    for c in &status.channels {
+        if !c.enabled {
+            continue;
+        }
+        let channel = Some(c.name.clone());
+        if c.state == "restarting" {
+            alarms.push(Alarm {
+                severity: AlarmSeverity::Critical,
+                channel: channel.clone(),
+                source: "channel".into(),
+                message: format!(
+                    "pipeline failed, restarting: {}",
+                    c.last_error.as_deref().unwrap_or("unknown error")
+                ),
+            });
+        } else if c.state == "running" && !c.input.signal {
+            alarms.push(Alarm {
+                severity: AlarmSeverity::Critical,
+                channel: channel.clone(),
+                source: "input".into(),
+                message: format!("no signal on the {} input", c.input.kind),
+            });
+        }
+        for o in &c.outputs {
+            let severity = match o.state.as_str() {
+                "failed" => AlarmSeverity::Critical,
+                "reconnecting" => AlarmSeverity::Warning,
+                _ => continue,
+            };
+            alarms.push(Alarm {
+                severity,
+                channel: channel.clone(),
+                source: format!("output/{}", o.name),
+                message: format!(
+                    "output {} {}: {}",
+                    o.name,
+                    o.state,
+                    o.last_error.as_deref().unwrap_or("no detail")
+                ),
+            });
+        }
+    }
+    alarms
+}
+
+/// Events for what changed between two snapshots: channel and output states, input signal.
+pub fn transitions(
+    prev: &ApplianceStatus,
+    next: &ApplianceStatus,
+) -> Vec<(Severity, Option<String>, &'static str, String)> {
+    let mut events = Vec::new();
+    for c in &next.channels {
+        let Some(p) = prev.channels.iter().find(|p| p.name == c.name) else {
+            continue;
+        };
+        let ch = Some(c.name.clone());
+        if p.state != c.state {
+            let severity = if c.state == "restarting" {
+                Severity::Error
+            } else {
+                Severity::Info
+            };
+            let why = match (&c.last_error, c.state.as_str()) {
+                (Some(e), "restarting") => format!(": {e}"),
+                _ => String::new(),
+            };
+            events.push((
+                severity,
+                ch.clone(),
+                "channel_state",
+                format!("channel {} {} → {}{why}", c.name, p.state, c.state),
+            ));
+        }
+        if c.state == "running" && p.state == "running" && p.input.signal != c.input.signal {
+            let (severity, text) = if c.input.signal {
+                (Severity::Info, "input signal restored")
+            } else {
+                (Severity::Error, "input signal lost")
+            };
+            events.push((
+                severity,
+                ch.clone(),
+                "input_signal",
+                format!("{}: {text}", c.name),
+            ));
+        }
+        for o in &c.outputs {
+            let Some(po) = p.outputs.iter().find(|po| po.name == o.name) else {
+                continue;
+            };
+            if po.state != o.state {
+                let severity = match o.state.as_str() {
+                    "failed" => Severity::Error,
+                    "reconnecting" => Severity::Warning,
+                    _ => Severity::Info,
+                };
+                let why = o
+                    .last_error
+                    .as_deref()
+                    .filter(|_| severity != Severity::Info)
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
+                events.push((
+                    severity,
+                    ch.clone(),
+                    "output_state",
+                    format!(
+                        "output {}/{} {} → {}{why}",
+                        c.name, o.name, po.state, o.state
+                    ),
+                ));
+            }
+        }
+    }
+    events
+}
