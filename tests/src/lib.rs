@@ -2,6 +2,7 @@
 //! receivers got. Nothing here imitates a receiver.
 
 pub mod analysis;
+pub mod api;
 pub mod appliance;
 pub mod feed;
 pub mod netns;
