@@ -69,9 +69,15 @@ pub fn cli_run(
         persist::Startup::Normal(config, store) => (config, store, None),
         persist::Startup::SafeMode(reason) => {
             persist::safe_mode_alarm(&reason);
+            // The API must still be reachable where the operator expects it: listen as the
+            // seed file says, if there is one.
+            let server = config_path
+                .and_then(|p| persist::read_config_file(p).ok())
+                .map(|c| c.server)
+                .unwrap_or_default();
             let config = Config {
                 channels: Vec::new(),
-                ..Config::default()
+                server,
             };
             (config, feedline_store::Store::in_memory()?, Some(reason))
         }

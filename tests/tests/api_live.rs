@@ -1,0 +1,463 @@
+//! Issue #3: live status, metrics, restart-only-what-changed, power-loss recovery, safe mode.
+
+use feedline_tests::api::{set_up_admin, setup_code, wait_ready, Client, Deployment, ServerPorts};
+use feedline_tests::feed::assert_ts_continuity;
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
+use serde_json::json;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn deployment(dir: &std::path::Path, metrics_extra: &str, outputs: &str) -> Deployment {
+    let ports = ServerPorts::pick();
+    let seed = format!(
+        "{}{}",
+        ports.toml(false, metrics_extra),
+        two_rung_config(outputs)
+    );
+    Deployment::new(dir, ports, false, &seed)
+}
+
+fn channel<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["channels"]
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no channel {name} in {status}"))
+}
+
+/// Reads a Server-Sent Events stream with curl for `seconds`; returns (event, data) pairs.
+fn read_sse(
+    client: &Client,
+    seconds: u32,
+    during: impl FnOnce(),
+) -> Vec<(String, serde_json::Value)> {
+    let mut child = Command::new("curl")
+        .args(["-sS", "-N", "--max-time", &seconds.to_string()])
+        .args([
+            "-H",
+            &format!(
+                "Authorization: Bearer {}",
+                client.token.clone().unwrap_or_default()
+            ),
+        ])
+        .arg(format!("{}/api/v1/status/stream", client.base))
+        .stdout(Stdio::piped())
+        // curl reports the planned --max-time cut-off as an error; it is how the read ends.
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("curl");
+    during();
+    let out = child.wait_with_output().expect("curl output");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut events = Vec::new();
+    for block in text.split("\n\n") {
+        let kind = block
+            .lines()
+            .find_map(|l| l.strip_prefix("event: "))
+            .unwrap_or("");
+        let data: String = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .collect();
+        if let Ok(v) = serde_json::from_str(&data) {
+            events.push((kind.to_string(), v));
+        }
+    }
+    events
+}
+
+fn frames(tc: &str) -> i64 {
+    let parts: Vec<i64> = tc
+        .split([':', ';', '.'])
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    if parts.len() != 4 {
+        return -1;
+    }
+    ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 30 + parts[3]
+}
+
+#[test]
+fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = deployment(
+        dir.path(),
+        "",
+        &srt_output("primary", "listener", free_port(), ""),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    std::thread::sleep(Duration::from_secs(3));
+
+    let operator = Client::with_token(&d.base(), admin.token.as_deref().unwrap_or_default());
+    let events = read_sse(&admin, 6, || {
+        std::thread::sleep(Duration::from_millis(4500));
+        assert_eq!(
+            operator
+                .request("POST", "/api/v1/channels/test/stop", None, &[])
+                .status,
+            204
+        );
+    });
+    let statuses: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(k, _)| k == "status")
+        .map(|(_, v)| v)
+        .collect();
+    assert!(
+        statuses.len() >= 5,
+        "≥1 Hz: {} status events in 6 s",
+        statuses.len()
+    );
+
+    let running: Vec<(u64, &serde_json::Value)> = statuses
+        .iter()
+        .map(|s| (s["time_ms"].as_u64().unwrap_or(0), channel(s, "test")))
+        .filter(|(_, c)| c["state"] == "running")
+        .collect();
+    assert!(running.len() >= 3, "channel running in the stream");
+    let (last_ms, last) = running[running.len() - 1];
+    let (first_ms, first) = running[0];
+    assert_eq!(last["input"]["signal"], true);
+    assert_eq!(last["input"]["format"], "640x360p30 I420");
+    // Per rendition: ~30 fps and the configured bit rate (±30 % over a one-second window).
+    for (rung, kbps) in [(0, 1200.0), (1, 400.0)] {
+        let r = &last["renditions"][rung];
+        let fps = r["fps"].as_f64().unwrap_or(0.0);
+        assert!((27.0..=33.0).contains(&fps), "rung {rung} fps {fps}");
+        let measured = r["bitrate_bps"].as_f64().unwrap_or(0.0) / 1000.0;
+        assert!(
+            (measured - kbps).abs() / kbps < 0.30,
+            "rung {rung}: {measured} kb/s, configured {kbps}"
+        );
+        assert_eq!(r["dropped_frames"], 0);
+    }
+    // The timecode ticks: about 30 frames per second between snapshots.
+    let tc_first = frames(first["input"]["timecode"].as_str().unwrap_or_default());
+    let tc_last = frames(last["input"]["timecode"].as_str().unwrap_or_default());
+    let elapsed_s = (last_ms - first_ms) as f64 / 1000.0;
+    let advanced = (tc_last - tc_first) as f64;
+    assert!(
+        (advanced - elapsed_s * 30.0).abs() <= 15.0,
+        "timecode advanced {advanced} frames in {elapsed_s} s"
+    );
+    let out = &last["outputs"][0];
+    assert_eq!(out["name"], "primary");
+    assert_eq!(out["state"], "connecting", "a listener with no caller yet");
+
+    // The stop is pushed as an event, as it happens.
+    let pushed: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(k, _)| k == "event")
+        .map(|(_, v)| v)
+        .collect();
+    assert!(
+        pushed
+            .iter()
+            .any(|e| e["kind"] == "channel_stopped" && e["channel"] == "test"),
+        "no channel_stopped event pushed: {pushed:?}"
+    );
+    // And it is in the paged, filterable log.
+    let page = admin.get("/api/v1/events?channel=test&limit=50").json();
+    assert!(page["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| e["kind"] == "channel_stopped"));
+    let errors_only = admin.get("/api/v1/events?severity=error").json();
+    assert!(errors_only["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|e| e["severity"] == "error"));
+}
+
+#[test]
+fn metrics_of_an_encoding_channel_pass_promtool() {
+    require_tool("promtool");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let d = deployment(
+        dir.path(),
+        "bearer_token = \"scrape-token-0123456789\"",
+        &srt_output("primary", "listener", port, ""),
+    );
+    let appliance = d.start();
+    let (_admin, _) = set_up_admin(&d, &appliance);
+    // A receiver, so the SRT link series exist too.
+    let capture = dir.path().join("rx.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}"), &capture);
+    assert!(
+        rx.wait_for_bytes(200_000, Duration::from_secs(15))
+            .is_some(),
+        "receiver got the feed"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+
+    let url = format!("http://127.0.0.1:{}/metrics", d.ports.metrics);
+    let unauth = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
+        .output()
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&unauth.stdout),
+        "401",
+        "metrics token is enforced"
+    );
+    let scrape = Command::new("curl")
+        .args([
+            "-sS",
+            "-H",
+            "Authorization: Bearer scrape-token-0123456789",
+            &url,
+        ])
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&scrape.stdout).to_string();
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    use std::io::Write;
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = promtool.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no series {series}:\n{text}"))
+    };
+    assert!(value("feedline_rendition_frames_total{channel=\"test\",rendition=\"360p\"}") > 30.0);
+    assert!(value("feedline_input_signal{channel=\"test\"}") == 1.0);
+    assert!(
+        value("feedline_output_state{channel=\"test\",output=\"primary\",state=\"connected\"}")
+            == 1.0
+    );
+    assert!(
+        value("feedline_srt_packets_sent_total{channel=\"test\",output=\"primary\",link=\"0\"}")
+            > 100.0
+    );
+    assert!(value("feedline_build_info{version=") == 1.0);
+    assert!(value("process_resident_memory_bytes") > 1e6);
+    let kbps = value(
+        "feedline_rendition_encoded_rate_bytes_per_second{channel=\"test\",rendition=\"360p\"}",
+    ) * 8.0
+        / 1000.0;
+    assert!((kbps - 1200.0).abs() / 1200.0 < 0.3, "360p at {kbps} kb/s");
+    rx.stop();
+}
+
+#[test]
+fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (port_a, port_b) = (free_port(), free_port());
+    let outputs = format!(
+        "{}{}",
+        srt_output("a", "listener", port_a, ""),
+        srt_output("b", "listener", port_b, "")
+    );
+    let d = deployment(dir.path(), "", &outputs);
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    let capture_a = dir.path().join("a.ts");
+    let mut rx_a = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_a}"), &capture_a);
+    assert!(
+        rx_a.wait_for_bytes(100_000, Duration::from_secs(15))
+            .is_some(),
+        "A flows"
+    );
+    let before = channel(&admin.get("/api/v1/status").json(), "test")["outputs"][0]
+        ["connection_attempts"]
+        .clone();
+    std::thread::sleep(Duration::from_secs(3));
+
+    // B's latency changes; A's settings are sent unchanged.
+    let mut outs = admin.get("/api/v1/channels/test").json()["outputs"].clone();
+    outs[1]["latency_ms"] = json!(400);
+    let applied = admin.request(
+        "PATCH",
+        "/api/v1/channels/test",
+        Some((
+            "application/merge-patch+json",
+            json!({"outputs": outs}).to_string().as_bytes(),
+        )),
+        &[],
+    );
+    assert_eq!(applied.status, 200, "{applied:?}");
+    assert_eq!(applied.json()["restarted_outputs"], json!(["test/b"]));
+    assert_eq!(applied.json()["restarted_channels"], json!([]));
+    std::thread::sleep(Duration::from_secs(5));
+
+    // B serves with its new settings.
+    let capture_b = dir.path().join("b.ts");
+    let mut rx_b =
+        Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_b}?latency=400"), &capture_b);
+    assert!(
+        rx_b.wait_for_bytes(100_000, Duration::from_secs(15))
+            .is_some(),
+        "B serves after its change"
+    );
+    rx_b.stop();
+    rx_a.stop();
+
+    // A never noticed: same connection, every TS packet continuous, video PTS without a gap.
+    let status = admin.get("/api/v1/status").json();
+    assert_eq!(
+        channel(&status, "test")["outputs"][0]["connection_attempts"],
+        before,
+        "A was not reconnected"
+    );
+    assert_eq!(channel(&status, "test")["restarts"], 0);
+    let report = assert_ts_continuity(&capture_a);
+    assert!(report.packets > 5000, "{} packets", report.packets);
+    let pts = feedline_tests::analysis::packets(&capture_a, 0);
+    // 90 kHz ticks: one frame at 30 fps is 3000; anything over two frames is a gap.
+    let gaps: Vec<i64> = pts
+        .windows(2)
+        .map(|w| w[1].dts - w[0].dts)
+        .filter(|g| *g > 6000)
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "A's video has DTS gaps (90 kHz ticks): {gaps:?}"
+    );
+    let span = pts.last().map(|p| p.dts).unwrap_or(0) - pts.first().map(|p| p.dts).unwrap_or(0);
+    assert!(span > 7 * 90_000, "≥7 s of A, got {} ticks", span);
+}
+
+#[test]
+fn after_kill_9_running_channels_run_and_send_again_within_2_s_and_stopped_stay_stopped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut seed_outputs = srt_output("primary", "listener", port, "");
+    seed_outputs.push_str(&format!(
+        "\n[[channels]]\nname = \"spare\"\n[channels.input]\ntype = \"test_pattern\"\nwidth = 320\nheight = 180\nframe_rate = 30\n[[channels.ladder]]\nname = \"180p\"\nwidth = 320\nheight = 180\nframe_rate = 30\nbitrate_kbps = 300\n{}",
+        srt_output("spare-out", "listener", free_port(), "")
+    ));
+    let d = deployment(dir.path(), "", &seed_outputs);
+    let mut appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    assert_eq!(
+        admin
+            .request("POST", "/api/v1/channels/spare/stop", None, &[])
+            .status,
+        204
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    feedline_tests::appliance::signal(appliance.pid(), "KILL");
+    let _ = appliance.terminate(Duration::from_secs(5));
+    drop(appliance);
+
+    let restarted = d.start();
+    let started = Instant::now();
+    let line = restarted
+        .wait_for_log(
+            &["first TS packet handed to the transport", "channel=test"],
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|| {
+            panic!(
+                "test channel not sending after restart:\n{}",
+                restarted.log()
+            )
+        });
+    let ms: u64 = line
+        .split("since_process_start_ms=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect("since_process_start_ms");
+    assert!(ms < 2000, "sending {ms} ms after process start");
+    let capture = dir.path().join("after.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}"), &capture);
+    assert!(
+        rx.wait_for_bytes(50_000, Duration::from_secs(10)).is_some(),
+        "a receiver gets the feed"
+    );
+    rx.stop();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let client = Client::with_token(&d.base(), admin.token.as_deref().unwrap_or_default());
+    wait_ready(&client, &restarted, Duration::from_secs(10));
+    let status = client.get("/api/v1/status").json();
+    assert_eq!(
+        channel(&status, "spare")["state"],
+        "stopped",
+        "the operator's stop survives power loss"
+    );
+    assert_eq!(channel(&status, "spare")["enabled"], false);
+    assert!(
+        restarted.log().contains("channel left stopped"),
+        "{}",
+        restarted.log()
+    );
+}
+
+#[test]
+fn an_unreadable_store_starts_safe_mode_with_the_api_up_and_an_alarm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = deployment(
+        dir.path(),
+        "",
+        &srt_output("primary", "listener", free_port(), ""),
+    );
+    std::fs::create_dir_all(&d.data_dir).expect("data dir");
+    std::fs::write(
+        d.data_dir.join("feedline.redb"),
+        b"not a database, a power cut's leftovers",
+    )
+    .expect("garbage");
+    let appliance = d.start();
+    let anonymous = d.client();
+    wait_ready(&anonymous, &appliance, Duration::from_secs(20));
+    let health = anonymous.get("/api/v1/health").json();
+    assert_eq!(health["status"], "safe_mode", "{health}");
+    assert!(
+        health["safe_mode"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("feedline.redb"),
+        "{health}"
+    );
+
+    // Still no default password: set up with the code, then read the alarm.
+    let mut browser = d.client();
+    let r = browser.send_json(
+        "POST",
+        "/api/v1/setup",
+        &json!({"code": setup_code(&appliance), "username": "admin", "password": feedline_tests::api::ADMIN_PASSWORD}),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    browser.csrf = r.json()["csrf_token"].as_str().map(str::to_string);
+    let alarms = browser.get("/api/v1/alarms").json();
+    assert!(
+        alarms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["source"] == "store" && a["severity"] == "critical"),
+        "{alarms}"
+    );
+    let refused = browser.send_json("PUT", "/api/v1/config", &json!({"channels": []}));
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.json()["error"], "safe_mode");
+    assert_eq!(
+        std::fs::read(d.data_dir.join("feedline.redb")).expect("store"),
+        b"not a database, a power cut's leftovers",
+        "the store is left for the operator to inspect"
+    );
+}
