@@ -31,7 +31,7 @@ fn read_sse(
     seconds: u32,
     during: impl FnOnce(),
 ) -> Vec<(String, serde_json::Value)> {
-    let mut child = Command::new("curl")
+    let child = Command::new("curl")
         .args(["-sS", "-N", "--max-time", &seconds.to_string()])
         .args([
             "-H",
