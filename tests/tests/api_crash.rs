@@ -17,7 +17,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next_in(&mut self, lo: u64, hi: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         lo + (self.0 >> 33) % (hi - lo)
     }
 }
@@ -41,7 +44,12 @@ fn kill_9_during_api_config_writes_never_loses_an_acknowledged_write() {
     let first = d.start();
     let (admin, _) = set_up_admin(&d, &first);
     // Stopped, so each restart is quick; config writes are validated and stored all the same.
-    assert_eq!(admin.request("POST", "/api/v1/channels/test/stop", None, &[]).status, 204);
+    assert_eq!(
+        admin
+            .request("POST", "/api/v1/channels/test/stop", None, &[])
+            .status,
+        204
+    );
     let token = admin.token.clone().unwrap_or_default();
     let template = admin.get("/api/v1/channels/test").json();
     let mut expected: Option<Writes> = None;
@@ -62,7 +70,10 @@ fn kill_9_during_api_config_writes_never_loses_an_acknowledged_write() {
         let client = Client::with_token(&d.base(), &token);
         wait_ready(&client, &appliance, Duration::from_secs(20));
         let health = client.get("/api/v1/health").json();
-        assert_ne!(health["status"], "safe_mode", "iteration {iteration}: store did not open: {health}");
+        assert_ne!(
+            health["status"], "safe_mode",
+            "iteration {iteration}: store did not open: {health}"
+        );
         let stored = client.get("/api/v1/channels/test").json()["ladder"][0]["bitrate_kbps"]
             .as_u64()
             .unwrap_or(0);

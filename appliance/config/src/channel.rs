@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Channel {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
     pub name: String,
     pub input: Input,
     #[serde(default)]
@@ -99,12 +100,16 @@ pub enum Latency {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rendition {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
     pub name: String,
+    #[schema(minimum = 16, maximum = 7680)]
     pub width: u32,
+    #[schema(minimum = 16, maximum = 4320)]
     pub height: u32,
     pub frame_rate: FrameRate,
     #[serde(default)]
     pub codec: Codec,
+    #[schema(minimum = 100, maximum = 100000)]
     pub bitrate_kbps: u32,
     /// Defaults to `high` for H.264 and `main` for HEVC.
     #[serde(default, skip_serializing_if = "Option::is_none")]

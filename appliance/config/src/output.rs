@@ -44,6 +44,7 @@ pub enum OutputTransport {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum OutputRepr {
     Srt {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
@@ -61,6 +62,7 @@ enum OutputRepr {
         stream_id: Option<String>,
     },
     Udp {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
@@ -72,6 +74,7 @@ enum OutputRepr {
         interface: Option<String>,
     },
     File {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 pub const MAX_PAGE: usize = 500;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only this channel's events.
@@ -20,7 +21,7 @@ pub struct EventsQuery {
     /// Only events at least this severe.
     pub severity: Option<Severity>,
     /// Events older than this sequence number (the `next_before` of the previous page).
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 9223372036854775807_i64)]
     pub before: Option<u64>,
     /// Page size, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -55,6 +56,21 @@ pub fn event_view(e: Event) -> EventView {
     }
 }
 
+/// Sequence numbers are within JSON's safe signed range; larger cursors are a client error.
+fn cursor(before: Option<u64>) -> ApiResult<Option<u64>> {
+    match before {
+        Some(0) => Err(ApiError::bad_request(
+            Some("before".into()),
+            "must be at least 1",
+        )),
+        Some(b) if b > i64::MAX as u64 => Err(ApiError::bad_request(
+            Some("before".into()),
+            format!("must be at most {}", i64::MAX),
+        )),
+        other => Ok(other),
+    }
+}
+
 fn page_size(limit: Option<usize>) -> ApiResult<usize> {
     match limit {
         None => Ok(100),
@@ -76,7 +92,7 @@ pub async fn events(
     caller.require(Role::Viewer)?;
     let limit = page_size(q.limit)?;
     let found = state.store.events(&EventQuery {
-        before: q.before,
+        before: cursor(q.before)?,
         limit,
         channel: q.channel,
         min_severity: q.severity,
@@ -91,9 +107,10 @@ pub async fn events(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 9223372036854775807_i64)]
     pub before: Option<u64>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
@@ -128,7 +145,7 @@ pub async fn audit(
 ) -> ApiResult<Json<AuditPage>> {
     caller.require(Role::Admin)?;
     let limit = page_size(q.limit)?;
-    let found = state.store.audit(q.before, limit)?;
+    let found = state.store.audit(cursor(q.before)?, limit)?;
     let next_before = (found.len() == limit)
         .then(|| found.last().map(|e| e.seq))
         .flatten();

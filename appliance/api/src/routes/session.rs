@@ -19,8 +19,9 @@ use utoipa::ToSchema;
 pub struct SetupRequest {
     /// The one-time code the appliance logged at start.
     pub code: String,
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,32}$")]
     pub username: String,
-    /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 

@@ -23,7 +23,9 @@ pub struct UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,32}$")]
     pub username: String,
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub role: Role,
 }
@@ -42,6 +44,7 @@ pub struct TokenView {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, e.g. `noc-prometheus`.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,64}$")]
     pub name: String,
     pub role: Role,
     /// Days until it stops working; absent for no expiry.
