@@ -382,6 +382,7 @@ fn after_kill_9_running_channels_run_and_send_again_within_2_s_and_stopped_stay_
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
         .expect("since_process_start_ms");
+    eprintln!("after kill -9: channel sending {ms} ms after process start");
     assert!(ms < 2000, "sending {ms} ms after process start");
     let capture = dir.path().join("after.ts");
     let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}"), &capture);

@@ -60,8 +60,6 @@ pub trait Control: Send + Sync + 'static {
         running: bool,
         audit: AuditEntry,
     ) -> Result<(), ControlError>;
-    /// Whether the operator wants the channel running.
-    fn wants_running(&self, channel: &str) -> bool;
     /// Live status, refreshed at least once a second.
     fn status(&self) -> watch::Receiver<Arc<ApplianceStatus>>;
     /// Encoder backends, capture devices, network interfaces (probed on call).

@@ -400,10 +400,6 @@ impl Control for SupervisorControl {
         Ok(())
     }
 
-    fn wants_running(&self, channel: &str) -> bool {
-        !self.lock().stopped.contains(channel)
-    }
-
     fn status(&self) -> watch::Receiver<Arc<ApplianceStatus>> {
         self.status_tx.subscribe()
     }
