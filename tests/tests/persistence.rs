@@ -1,6 +1,7 @@
 //! The configuration store through the real binary: seeding, offline import/export with secret
 //! redaction, safe mode on an unusable store, and power-loss recovery of running channels.
 
+use feedline_tests::api::ServerPorts;
 use feedline_tests::appliance::Appliance;
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{feedline_bin, free_port, require_tool, srt_output, two_rung_config};
@@ -15,8 +16,15 @@ fn listener(port: u16, extra: &str) -> String {
     srt_output("out", "listener", port, extra)
 }
 
+/// Writes a config file. Files for `run` get a `[server]` section on loopback and free ports:
+/// with a data directory the API listens, and tests never expose a port beyond this machine.
 fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
+    let text = if text.contains("[server]") {
+        text.to_string()
+    } else {
+        format!("{}{text}", ServerPorts::pick().toml(false, ""))
+    };
     std::fs::write(&path, text).expect("write");
     path.display().to_string()
 }
@@ -63,6 +71,14 @@ fn the_file_seeds_the_store_once_then_the_store_wins() {
         Duration::from_secs(10),
     )
     .expect("loaded");
+    // The running appliance holds the store; offline export refuses and says so.
+    let (ok, _, stderr) = feedline(&["export", "--data-dir", data]);
+    assert!(
+        !ok && stderr.contains("in use by a running feedline"),
+        "{stderr}"
+    );
+    let mut app = app;
+    app.terminate(Duration::from_secs(5)).expect("stopped");
     let (ok, stdout, _) = feedline(&["export", "--data-dir", data]);
     assert!(ok);
     assert!(
@@ -129,7 +145,14 @@ fn an_unreadable_store_starts_safe_mode_instead_of_crash_looping() {
         b"not a database: torn by a power cut",
     )
     .expect("write");
-    let mut app = Appliance::start_args(&["run", "--data-dir", dir.path().to_str().expect("path")]);
+    let seed = write(dir.path(), "seed.toml", "");
+    let mut app = Appliance::start_args(&[
+        "run",
+        "--data-dir",
+        dir.path().to_str().expect("path"),
+        "--config",
+        &seed,
+    ]);
     let line = app
         .wait_for_log(&["SAFE MODE"], Duration::from_secs(10))
         .unwrap_or_else(|| panic!("{}", app.log()));
@@ -171,7 +194,7 @@ fn after_kill_9_the_channel_is_sending_again_within_2s_of_start() {
     );
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
-    let app = Appliance::start_args(&["run", "--data-dir", data]);
+    let app = Appliance::start_args(&["run", "--data-dir", data, "--config", &config]);
     rx.wait_for_bytes(50 * 188, Duration::from_secs(5))
         .unwrap_or_else(|| panic!("not sending after restart:\n{}", app.log()));
     let took = started.elapsed();

@@ -37,6 +37,8 @@ pub enum StoreError {
     },
     #[error("store {path} cannot be opened: {reason}")]
     Unreadable { path: PathBuf, reason: String },
+    #[error("store {path} is in use by a running feedline; stop it first, or use the API")]
+    InUse { path: PathBuf },
     #[error("store {path} was written by a newer Feedline (schema {found}, this build reads up to {supported})")]
     NewerVersion {
         path: PathBuf,
@@ -70,9 +72,12 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let db = Database::create(&path).map_err(|e| StoreError::Unreadable {
-            path: path.clone(),
-            reason: e.to_string(),
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse { path: path.clone() },
+            other => StoreError::Unreadable {
+                path: path.clone(),
+                reason: other.to_string(),
+            },
         })?;
         let store = Store { db, path };
         store.check_schema()?;
