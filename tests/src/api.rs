@@ -63,6 +63,17 @@ impl Deployment {
         }
     }
 
+    /// The usual test box: `two_rung_config` with `outputs`, listening on loopback and free ports.
+    pub fn two_rung(dir: &Path, tls: bool, metrics_extra: &str, outputs: &str) -> Deployment {
+        let ports = ServerPorts::pick();
+        let seed = format!(
+            "{}{}",
+            ports.toml(tls, metrics_extra),
+            crate::two_rung_config(outputs)
+        );
+        Deployment::new(dir, ports, tls, &seed)
+    }
+
     pub fn start(&self) -> Appliance {
         Appliance::start_args(&[
             "run",

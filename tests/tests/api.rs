@@ -1,16 +1,14 @@
 //! Issue #3 end to end: the real daemon, driven over HTTPS with curl.
 
 use feedline_tests::api::{
-    set_up_admin, setup_code, wait_ready, Client, Deployment, ServerPorts, ADMIN_PASSWORD,
+    set_up_admin, setup_code, wait_ready, Client, Deployment, ADMIN_PASSWORD,
 };
-use feedline_tests::{free_port, srt_output, two_rung_config};
+use feedline_tests::{free_port, srt_output};
 use serde_json::json;
 use std::time::Duration;
 
 fn deployment(dir: &std::path::Path, tls: bool, outputs: &str) -> Deployment {
-    let ports = ServerPorts::pick();
-    let seed = format!("{}{}", ports.toml(tls, ""), two_rung_config(outputs));
-    Deployment::new(dir, ports, tls, &seed)
+    Deployment::two_rung(dir, tls, "", outputs)
 }
 
 #[test]

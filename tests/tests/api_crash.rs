@@ -3,9 +3,9 @@
 //! acknowledged write, or the one in flight when the process died (it may have committed before
 //! its reply was sent; it can never be half-applied).
 
-use feedline_tests::api::{set_up_admin, wait_ready, Client, Deployment, ServerPorts};
+use feedline_tests::api::{set_up_admin, wait_ready, Client, Deployment};
 use feedline_tests::appliance::signal;
-use feedline_tests::{free_port, srt_output, two_rung_config};
+use feedline_tests::{free_port, srt_output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,13 +34,12 @@ struct Writes {
 #[test]
 fn kill_9_during_api_config_writes_never_loses_an_acknowledged_write() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ports = ServerPorts::pick();
-    let seed = format!(
-        "{}{}",
-        ports.toml(false, ""),
-        two_rung_config(&srt_output("primary", "listener", free_port(), ""))
+    let d = Deployment::two_rung(
+        dir.path(),
+        false,
+        "",
+        &srt_output("primary", "listener", free_port(), ""),
     );
-    let d = Deployment::new(dir.path(), ports, false, &seed);
     let first = d.start();
     let (admin, _) = set_up_admin(&d, &first);
     // Stopped, so each restart is quick; config writes are validated and stored all the same.

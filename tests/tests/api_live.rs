@@ -1,21 +1,15 @@
 //! Issue #3: live status, metrics, restart-only-what-changed, power-loss recovery, safe mode.
 
-use feedline_tests::api::{set_up_admin, setup_code, wait_ready, Client, Deployment, ServerPorts};
+use feedline_tests::api::{set_up_admin, setup_code, wait_ready, Client, Deployment};
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
-use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
+use feedline_tests::{free_port, require_tool, srt_output};
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn deployment(dir: &std::path::Path, metrics_extra: &str, outputs: &str) -> Deployment {
-    let ports = ServerPorts::pick();
-    let seed = format!(
-        "{}{}",
-        ports.toml(false, metrics_extra),
-        two_rung_config(outputs)
-    );
-    Deployment::new(dir, ports, false, &seed)
+    Deployment::two_rung(dir, false, metrics_extra, outputs)
 }
 
 fn channel<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {

@@ -7,8 +7,8 @@
 //! the input, ports unique across outputs, GOP length and frame-rate relations, an existing V4L2
 //! device…). Those bodies are rightly answered 422 naming the field.
 
-use feedline_tests::api::{set_up_admin, Deployment, ServerPorts};
-use feedline_tests::{free_port, srt_output, two_rung_config};
+use feedline_tests::api::{set_up_admin, Deployment};
+use feedline_tests::{free_port, srt_output};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -30,13 +30,12 @@ fn schemathesis() -> PathBuf {
 fn schemathesis_finds_no_server_errors_and_no_contract_violations() {
     let st = schemathesis();
     let dir = tempfile::tempdir().expect("tempdir");
-    let ports = ServerPorts::pick();
-    let seed = format!(
-        "{}{}",
-        ports.toml(false, ""),
-        two_rung_config(&srt_output("primary", "listener", free_port(), ""))
+    let d = Deployment::two_rung(
+        dir.path(),
+        false,
+        "",
+        &srt_output("primary", "listener", free_port(), ""),
     );
-    let d = Deployment::new(dir.path(), ports, false, &seed);
     let mut appliance = d.start();
     let (admin, _) = set_up_admin(&d, &appliance);
     let token = admin.token.clone().unwrap_or_default();

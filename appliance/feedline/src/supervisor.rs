@@ -245,6 +245,18 @@ fn store_error(e: StoreError) -> ControlError {
     }
 }
 
+impl Supervisor {
+    /// The store a change is persisted to; none in safe mode (it cannot be used) or file mode.
+    fn writable_store(&self) -> Result<&Arc<Store>, ControlError> {
+        if let Some(reason) = &self.safe_mode {
+            return Err(ControlError::SafeMode(reason.clone()));
+        }
+        self.store
+            .as_ref()
+            .ok_or_else(|| ControlError::Internal("no store in file mode".into()))
+    }
+}
+
 /// The supervisor as the API sees it.
 pub struct SupervisorControl(pub Arc<Supervisor>);
 
@@ -265,13 +277,7 @@ impl Control for SupervisorControl {
         edit: ConfigEdit<'_>,
         audit: AuditEntry,
     ) -> Result<Applied, ControlError> {
-        if let Some(reason) = &self.safe_mode {
-            return Err(ControlError::SafeMode(reason.clone()));
-        }
-        let store = self
-            .store
-            .as_ref()
-            .ok_or_else(|| ControlError::Internal("no store in file mode".into()))?;
+        let store = self.writable_store()?;
         let mut running = self.lock();
         let mut next = running.config.clone();
         edit(&mut next)?;
@@ -349,13 +355,7 @@ impl Control for SupervisorControl {
         want: bool,
         audit: AuditEntry,
     ) -> Result<(), ControlError> {
-        if let Some(reason) = &self.safe_mode {
-            return Err(ControlError::SafeMode(reason.clone()));
-        }
-        let store = self
-            .store
-            .as_ref()
-            .ok_or_else(|| ControlError::Internal("no store in file mode".into()))?;
+        let store = self.writable_store()?;
         let mut running = self.lock();
         let config = running
             .config
