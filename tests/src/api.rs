@@ -200,10 +200,16 @@ impl Client {
         let out = child.wait_with_output().expect("curl output");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let (body, code) = text.rsplit_once('\n').unwrap_or(("", "000"));
+        let status = code.trim().parse().unwrap_or(0);
         Reply {
-            status: code.trim().parse().unwrap_or(0),
+            status,
             headers: std::fs::read_to_string(head.path()).unwrap_or_default(),
-            body: body.to_string(),
+            // No HTTP status: keep curl's own error, so a failure says why.
+            body: if status == 0 {
+                String::from_utf8_lossy(&out.stderr).to_string()
+            } else {
+                body.to_string()
+            },
         }
     }
 

@@ -65,12 +65,8 @@ fn first_start_setup_login_roles_tokens_csrf_and_audit() {
 
     // Cookie-authenticated writes need the CSRF token.
     let token_req = json!({"name": "noc", "role": "viewer"});
-    assert_eq!(
-        browser
-            .send_json("POST", "/api/v1/tokens", &token_req)
-            .status,
-        403
-    );
+    let no_csrf = browser.send_json("POST", "/api/v1/tokens", &token_req);
+    assert_eq!(no_csrf.status, 403, "{no_csrf:?}");
     browser.csrf = setup.json()["csrf_token"].as_str().map(str::to_string);
     let created = browser.send_json("POST", "/api/v1/tokens", &token_req);
     assert_eq!(created.status, 201, "{created:?}");
@@ -221,6 +217,15 @@ fn secrets_are_never_returned_and_placeholders_keep_them() {
     let r = admin.send_json("PUT", "/api/v1/channels/test", &changed);
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["restarted_channels"], json!(["test"]));
+    // The audit entry says what changed, and only that: the kept passphrase is not a change.
+    let audit = admin.get("/api/v1/audit?limit=1").json();
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["action"], "channel.replace");
+    assert_eq!(entry["actor"], "token:test-automation");
+    assert_eq!(
+        entry["detail"],
+        "channels[0].ladder[1].bitrate_kbps: 400 → 500"
+    );
     let with_secrets = admin.get("/api/v1/config?include_secrets=true");
     assert!(
         with_secrets.body.contains(PASSPHRASE),

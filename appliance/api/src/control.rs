@@ -47,7 +47,9 @@ pub struct Applied {
 pub trait Control: Send + Sync + 'static {
     /// The running configuration, secrets included (the API redacts what it shows).
     fn config(&self) -> Config;
-    /// Edit → validate → persist (with the audit entry, atomically) → apply what changed.
+    /// Edit → keep the stored secrets where the edit holds the redaction placeholder → validate →
+    /// persist (with the audit entry, its detail saying what changed, atomically) → apply what
+    /// changed.
     fn update_config(
         &self,
         edit: ConfigEdit<'_>,

@@ -53,6 +53,26 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
     })
 }
 
+/// Middleware: the whole (bounded) request body is received before any handler or extractor
+/// runs. A request refused early (401/403) would otherwise be answered while its body is still
+/// on the way, and HTTP/2 then resets the stream, which Debian's curl reports as a framing error
+/// instead of the answer.
+pub async fn receive_body_first(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = req.into_parts();
+    let limits = Request::from_parts(parts.clone(), body);
+    match read_body(limits, &()).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 /// Parses JSON, naming the path of the first field that does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -62,9 +62,120 @@ pub fn plan(old: &Config, new: &Config) -> Plan {
     plan
 }
 
+/// Changes listed in an audit entry at most; the rest are counted.
+const DESCRIBED_CHANGES: usize = 20;
+
+/// What changed, field by field, for the audit log: `channels[0].ladder[1].bitrate_kbps: 1200 →
+/// 500`. Secrets are named, never shown.
+pub fn describe(old: &Config, new: &Config) -> String {
+    let (Ok(a), Ok(b)) = (serde_json::to_value(old), serde_json::to_value(new)) else {
+        return "configuration replaced".into();
+    };
+    let mut changes = Vec::new();
+    walk("", &a, &b, &mut changes);
+    if changes.is_empty() {
+        return "no change".into();
+    }
+    let more = changes.len().saturating_sub(DESCRIBED_CHANGES);
+    changes.truncate(DESCRIBED_CHANGES);
+    let mut text = changes.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; … and {more} more"));
+    }
+    text
+}
+
+fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (key, va) in x {
+                match y.get(key) {
+                    Some(vb) => walk(&join(key), va, vb, out),
+                    None => out.push(format!("{}: removed", join(key))),
+                }
+            }
+            for (key, vb) in y {
+                if !x.contains_key(key) {
+                    out.push(format!("{}: {}", join(key), shown(&join(key), None, vb)));
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for i in 0..x.len().max(y.len()) {
+                let at = format!("{path}[{i}]");
+                match (x.get(i), y.get(i)) {
+                    (Some(va), Some(vb)) => walk(&at, va, vb, out),
+                    (Some(_), None) => out.push(format!("{at}: removed")),
+                    (None, Some(vb)) => out.push(format!("{at}: added {}", name_of(vb))),
+                    (None, None) => {}
+                }
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {}", shown(path, Some(a), b))),
+        _ => {}
+    }
+}
+
+fn is_secret(path: &str) -> bool {
+    path.ends_with("passphrase") || path.ends_with("bearer_token")
+}
+
+fn shown(path: &str, before: Option<&serde_json::Value>, after: &serde_json::Value) -> String {
+    if is_secret(path) {
+        return "secret changed".into();
+    }
+    let short = |v: &serde_json::Value| {
+        let text = v.to_string();
+        match text.char_indices().nth(60) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
+        }
+    };
+    match before {
+        Some(b) => format!("{} → {}", short(b), short(after)),
+        None => format!("set to {}", short(after)),
+    }
+}
+
+/// An added channel, rung or output is named rather than dumped.
+fn name_of(v: &serde_json::Value) -> String {
+    v.get("name")
+        .and_then(|n| n.as_str())
+        .map(|n| format!("{n:?}"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_names_each_changed_field_and_hides_secrets() {
+        let old = two_outputs();
+        let mut new = old.clone();
+        new.channels[0].ladder[1].bitrate_kbps = 2500;
+        if let OutputTransport::Srt { passphrase, .. } = &mut new.channels[0].outputs[1].transport {
+            *passphrase = Some(feedline_config::Secret::new("a brand new secret"));
+        }
+        let text = describe(&old, &new);
+        assert_eq!(
+            text,
+            "channels[0].ladder[1].bitrate_kbps: 3000 → 2500; channels[0].outputs[1].passphrase: secret changed"
+        );
+        let mut grown = old.clone();
+        grown.channels.push(grown.channels[0].clone());
+        grown.channels[1].name = "second".into();
+        assert_eq!(describe(&old, &grown), "channels[1]: added \"second\"");
+        assert_eq!(describe(&old, &old), "no change");
+    }
     use feedline_config::{Output, OutputTransport, SrtMode};
 
     fn two_outputs() -> Config {

@@ -5,7 +5,7 @@ use crate::diff;
 use crate::sampler::{transitions, ChannelSample, Sampler};
 use feedline_api::status::{ApplianceStatus, Hardware};
 use feedline_api::{Applied, ConfigEdit, Control, ControlError, EventLog};
-use feedline_config::{Channel, Config, OutputTransport};
+use feedline_config::{Channel, Config, FieldError, OutputTransport};
 use feedline_media::ChannelRunner;
 use feedline_store::{AuditEntry, Severity, Store, StoreError};
 use gstreamer::glib;
@@ -275,21 +275,31 @@ impl Control for SupervisorControl {
     fn update_config(
         &self,
         edit: ConfigEdit<'_>,
-        audit: AuditEntry,
+        mut audit: AuditEntry,
     ) -> Result<Applied, ControlError> {
         let store = self.writable_store()?;
         let mut running = self.lock();
         let mut next = running.config.clone();
         edit(&mut next)?;
+        // Every writer (channel endpoints, config import) gets the same rule: a secret read back
+        // as the placeholder and sent again keeps its stored value.
+        next.keep_secrets_from(&running.config).map_err(|path| {
+            ControlError::Invalid(vec![FieldError {
+                path,
+                message:
+                    "is the redaction placeholder but no secret is stored here; send the real value"
+                        .into(),
+            }])
+        })?;
         next.validate().map_err(|e| ControlError::Invalid(e.0))?;
+        audit.detail = diff::describe(&running.config, &next);
         // Persisted before anything is applied: after a power cut the box comes back with what
         // the client was told succeeded.
         let revision = store
             .save_config_audited(&next, Some(&audit))
             .map_err(store_error)?;
         let plan = diff::plan(&running.config, &next);
-        let old = std::mem::replace(&mut running.config, next.clone());
-        drop(old);
+        running.config = next.clone();
         let mut applied = Applied {
             revision,
             restarted_channels: Vec::new(),

@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use feedline_config::{Channel, Config};
 use feedline_store::Role;
-use std::sync::{Arc, Mutex};
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
     responses((status = 200, body = Vec<Channel>)))]
@@ -45,49 +44,31 @@ fn no_channel(name: &str) -> ApiError {
     ApiError::not_found(format!("no channel {name:?}"))
 }
 
-/// Runs a config edit through the supervisor (off the async threads: it may restart media),
-/// rewriting field paths relative to the edited channel.
+/// Runs a config edit through the supervisor (off the async threads: it may restart media).
+/// Validation errors name fields relative to the channel (`ladder[1].bitrate_kbps`): a refused
+/// edit changed nothing, so the channel's index is its place in the current config (or the end,
+/// for one being created).
 async fn edit_channel(
     state: &AppState,
     caller: &Caller,
     action: &str,
-    target: &str,
-    mut edit: impl FnMut(&mut Config) -> Result<usize, ControlError> + Send + 'static,
+    name: &str,
+    mut edit: impl FnMut(&mut Config) -> Result<(), ControlError> + Send + 'static,
 ) -> ApiResult<Applied> {
     caller.require(Role::Admin)?;
     let control = state.control.clone();
-    let audit = caller.audit(action, format!("channel/{target}"), "");
-    let index = Arc::new(Mutex::new(None));
-    let seen = index.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut run = |config: &mut Config| {
-            let before = config.clone();
-            let i = edit(config)?;
-            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(i);
-            config
-                .keep_secrets_from(&before)
-                .map_err(|field| ControlError::Invalid(vec![placeholder_error(field)]))
-        };
-        control.update_config(&mut run, audit)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    let index = *index.lock().unwrap_or_else(|p| p.into_inner());
+    let audit = caller.audit(action, format!("channel/{name}"), "");
+    let result = tokio::task::spawn_blocking(move || control.update_config(&mut edit, audit))
+        .await
+        .map_err(ApiError::internal)?;
     result.map_err(|e| {
-        let err = ApiError::from(e);
-        match index {
-            Some(i) => err.relative_to_channel(i),
-            None => err,
-        }
+        let channels = state.control.config().channels;
+        let index = channels
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or(channels.len());
+        ApiError::from(e).relative_to_channel(index)
     })
-}
-
-fn placeholder_error(field: String) -> feedline_config::FieldError {
-    feedline_config::FieldError {
-        path: field,
-        message: "is the redaction placeholder but no secret is stored here; send the real value"
-            .into(),
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", request_body = Channel,
@@ -106,7 +87,7 @@ pub async fn create(
             )));
         }
         config.channels.push(channel.clone());
-        Ok(config.channels.len() - 1)
+        Ok(())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(applied)))
@@ -131,7 +112,7 @@ pub async fn replace(
     edit_channel(&state, &caller, "channel.replace", &target, move |config| {
         let i = position(config, &name)?;
         config.channels[i] = channel.clone();
-        Ok(i)
+        Ok(())
     })
     .await
     .map(Json)
@@ -198,7 +179,7 @@ pub async fn patch(
             }])
         })?;
         config.channels[i] = channel;
-        Ok(i)
+        Ok(())
     })
     .await
     .map(Json)
@@ -239,7 +220,7 @@ pub async fn delete(
     edit_channel(&state, &caller, "channel.delete", &target, move |config| {
         let i = position(config, &name)?;
         config.channels.remove(i);
-        Ok(usize::MAX)
+        Ok(())
     })
     .await
     .map(Json)

@@ -96,14 +96,7 @@ pub async fn import(
     let control = state.control.clone();
     let applied = tokio::task::spawn_blocking(move || {
         let mut replace = |config: &mut Config| {
-            let mut next = incoming.clone();
-            next.keep_secrets_from(config).map_err(|field| {
-                ControlError::Invalid(vec![feedline_config::FieldError {
-                    path: field,
-                    message: "is the redaction placeholder but no secret is stored here; send the real value".into(),
-                }])
-            })?;
-            *config = next;
+            *config = incoming.clone();
             Ok(())
         };
         control.update_config(&mut replace, audit)

@@ -71,6 +71,10 @@ pub fn api(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            crate::extract::receive_body_first,
+        ))
+        // Outermost, so the limit applies when the middleware above reads the body.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
