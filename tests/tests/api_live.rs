@@ -402,8 +402,14 @@ fn after_kill_9_running_channels_run_and_send_again_within_2_s_and_stopped_stay_
     );
 }
 
-#[test]
-fn an_unreadable_store_starts_safe_mode_with_the_api_up_and_an_alarm() {
+/// Starts the appliance on a store `break_store` prepared, and checks safe mode: the API is up,
+/// health and a critical alarm say why (`reason` is part of the text), configuration changes are
+/// refused, and `left_intact` confirms the store still holds what the operator must inspect.
+fn assert_safe_mode(
+    break_store: impl FnOnce(&std::path::Path),
+    reason: &str,
+    left_intact: impl FnOnce(&std::path::Path),
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = deployment(
         dir.path(),
@@ -411,21 +417,16 @@ fn an_unreadable_store_starts_safe_mode_with_the_api_up_and_an_alarm() {
         &srt_output("primary", "listener", free_port(), ""),
     );
     std::fs::create_dir_all(&d.data_dir).expect("data dir");
-    std::fs::write(
-        d.data_dir.join("feedline.redb"),
-        b"not a database, a power cut's leftovers",
-    )
-    .expect("garbage");
+    let store = d.data_dir.join("feedline.redb");
+    break_store(&store);
     let appliance = d.start();
     let anonymous = d.client();
     wait_ready(&anonymous, &appliance, Duration::from_secs(20));
     let health = anonymous.get("/api/v1/health").json();
     assert_eq!(health["status"], "safe_mode", "{health}");
+    let why = health["safe_mode"].as_str().unwrap_or_default();
     assert!(
-        health["safe_mode"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("feedline.redb"),
+        why.contains("feedline.redb") && why.contains(reason),
         "{health}"
     );
 
@@ -444,15 +445,53 @@ fn an_unreadable_store_starts_safe_mode_with_the_api_up_and_an_alarm() {
             .as_array()
             .into_iter()
             .flatten()
-            .any(|a| a["source"] == "store" && a["severity"] == "critical"),
+            .any(|a| a["source"] == "store"
+                && a["severity"] == "critical"
+                && a["message"].as_str().unwrap_or_default().contains(reason)),
         "{alarms}"
     );
     let refused = browser.send_json("PUT", "/api/v1/config", &json!({"channels": []}));
     assert_eq!(refused.status, 503, "{refused:?}");
     assert_eq!(refused.json()["error"], "safe_mode");
-    assert_eq!(
-        std::fs::read(d.data_dir.join("feedline.redb")).expect("store"),
-        b"not a database, a power cut's leftovers",
-        "the store is left for the operator to inspect"
+    left_intact(&store);
+}
+
+#[test]
+fn an_unreadable_store_starts_safe_mode_with_the_api_up_and_an_alarm() {
+    const LEFTOVERS: &[u8] = b"not a database, a power cut's leftovers";
+    assert_safe_mode(
+        |store| std::fs::write(store, LEFTOVERS).expect("garbage"),
+        "cannot be opened",
+        |store| {
+            let now = std::fs::read(store).expect("store");
+            assert!(now == LEFTOVERS, "the unreadable store was rewritten");
+        },
+    );
+}
+
+#[test]
+fn a_store_from_a_newer_feedline_starts_safe_mode_with_the_api_up_and_an_alarm() {
+    assert_safe_mode(
+        |store| {
+            // A valid redb file whose layout version is ahead of this build.
+            let db = redb::Database::create(store).expect("create");
+            let txn = db.begin_write().expect("txn");
+            txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .expect("meta")
+                .insert("schema", feedline_store::SCHEMA_VERSION + 1)
+                .expect("insert");
+            txn.commit().expect("commit");
+        },
+        "newer Feedline",
+        |store| {
+            // Never migrated down: the newer layout marker is still there.
+            let db = redb::Database::create(store).expect("reopen");
+            let txn = redb::ReadableDatabase::begin_read(&db).expect("read");
+            let meta = txn
+                .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .expect("meta");
+            let schema = meta.get("schema").expect("get").map(|v| v.value());
+            assert_eq!(schema, Some(feedline_store::SCHEMA_VERSION + 1));
+        },
     );
 }
