@@ -115,6 +115,46 @@ fn file_input_is_played_at_live_pace_and_looped() {
     );
 }
 
+/// Without a data directory (scripting mode), a file played once ends the process cleanly once
+/// its output has the whole file: the recording is complete, with every frame.
+#[test]
+fn file_mode_exits_when_a_file_played_once_has_been_delivered() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let media = tempfile::tempdir().expect("tempdir");
+    let file = media.path().join("once.ts");
+    make_file(&file, 2);
+    let recording = media.path().join("out.ts");
+    let output = format!(
+        "[[channels.outputs]]\nname = \"recording\"\ntype = \"file\"\npath = \"{}\"\n",
+        recording.display()
+    );
+    let config = two_rung_config(&output).replace(
+        PATTERN,
+        &format!(
+            "type = \"file\"\npath = \"{}\"\nloop_playback = false\nlive_pace = false",
+            file.display()
+        ),
+    );
+    let mut app = Appliance::start(&config);
+    let started = Instant::now();
+    while app.is_running() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !app.is_running(),
+        "still running after its only input ended:\n{}",
+        app.log()
+    );
+    assert!(app.log().contains("channel finished"), "{}", app.log());
+    // The whole 2 s file (60 frames per rung) reached the recording.
+    let frames = feedline_tests::analysis::packets(&recording, 0).len();
+    assert!(
+        (58..=62).contains(&frames),
+        "{frames} frames recorded of 60"
+    );
+}
+
 /// Who starts first: a listening input waits for its sender; a calling input needs its sender
 /// already listening.
 #[derive(PartialEq)]

@@ -117,10 +117,6 @@ impl ApiError {
         )
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
     /// Field paths of a whole-config validation, rewritten relative to one channel
     /// (`channels[2].ladder[0].x` → `ladder[0].x`) when a channel endpoint was called.
     pub fn relative_to_channel(mut self, index: usize) -> Self {

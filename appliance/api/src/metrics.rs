@@ -14,47 +14,8 @@ use std::sync::atomic::AtomicU64;
 type FloatGauge = Gauge<f64, AtomicU64>;
 type FloatCounter = Counter<f64, AtomicU64>;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct VersionLabels {
-    version: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ChannelLabels {
-    channel: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StateLabels {
-    channel: String,
-    state: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RenditionLabels {
-    channel: String,
-    rendition: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutputLabels {
-    channel: String,
-    output: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutputStateLabels {
-    channel: String,
-    output: String,
-    state: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct LinkLabels {
-    channel: String,
-    output: String,
-    link: String,
-}
+/// Label name/value pairs, in the order they are exposed.
+type Labels = Vec<(&'static str, String)>;
 
 const CHANNEL_STATES: &[&str] = &["starting", "running", "restarting", "finished", "stopped"];
 const OUTPUT_STATES: &[&str] = &[
@@ -164,337 +125,333 @@ pub fn render(status: &ApplianceStatus, uptime_s: f64, format: Format) -> String
     }
 }
 
+/// A metric of every labelled item: name, help, unit, how to read it.
+type Row<'a, T, V> = (&'a str, &'a str, Option<Unit>, fn(&T) -> V);
+
+/// One counter family per row, one sample per item.
+fn counters<T>(reg: &mut Registry, items: &[(Labels, &T)], rows: &[Row<T, u64>]) {
+    for (name, help, unit, read) in rows {
+        family(
+            reg,
+            name,
+            help,
+            unit.clone(),
+            |f: &Family<Labels, Counter>| {
+                for (labels, item) in items {
+                    f.get_or_create(labels).inc_by(read(item));
+                }
+            },
+        );
+    }
+}
+
+/// One gauge family per row, one sample per item.
+fn gauges<T>(reg: &mut Registry, items: &[(Labels, &T)], rows: &[Row<T, f64>]) {
+    for (name, help, unit, read) in rows {
+        family(
+            reg,
+            name,
+            help,
+            unit.clone(),
+            |f: &Family<Labels, FloatGauge>| {
+                for (labels, item) in items {
+                    f.get_or_create(labels).set(read(item));
+                }
+            },
+        );
+    }
+}
+
+/// `1` for the current state, `0` for the others, so a dashboard can graph any state.
+fn state_set(
+    reg: &mut Registry,
+    name: &str,
+    help: &str,
+    items: &[(Labels, &str)],
+    states: &[&str],
+) {
+    family(reg, name, help, None, |f: &Family<Labels, Gauge>| {
+        for (labels, current) in items {
+            for s in states {
+                let mut key = labels.clone();
+                key.push(("state", (*s).to_string()));
+                f.get_or_create(&key).set(i64::from(current == s));
+            }
+        }
+    });
+}
+
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
+    use crate::status::{ChannelLive, OutputLive, RenditionLive, SrtLive};
     let mut root = Registry::default();
     process_metrics(&mut root);
     let reg = root.sub_registry_with_prefix("feedline");
     // A gauge named `_info` rather than OpenMetrics' info type: Prometheus' text parser (and
     // promtool) accept it, and it is the long-standing convention for build information.
-    family(
+    let build = [(
+        vec![("version", env!("CARGO_PKG_VERSION").to_string())],
+        &(),
+    )];
+    gauges(
         reg,
-        "build_info",
-        "Feedline build; always 1",
-        None,
-        |f: &Family<VersionLabels, Gauge>| {
-            f.get_or_create(&VersionLabels {
-                version: env!("CARGO_PKG_VERSION").into(),
-            })
-            .set(1);
-        },
+        &build,
+        &[("build_info", "Feedline build; always 1", None, |_| 1.0)],
     );
-    let uptime = FloatGauge::default();
-    uptime.set(uptime_s);
-    reg.register_with_unit(
-        "uptime",
-        "Time since the process started",
-        Unit::Seconds,
-        uptime,
-    );
-    let safe = Gauge::<i64>::default();
-    safe.set(i64::from(status.safe_mode.is_some()));
-    reg.register(
-        "safe_mode",
-        "1 when the store cannot be used and no channel runs",
-        safe,
-    );
-    let alarms = Gauge::<i64>::default();
-    alarms.set(status.alarms.len() as i64);
-    reg.register("alarms_active", "Alarms active now", alarms);
+    for (name, help, unit, value) in [
+        (
+            "uptime",
+            "Time since the process started",
+            Some(Unit::Seconds),
+            uptime_s,
+        ),
+        (
+            "safe_mode",
+            "1 when the store cannot be used and no channel runs",
+            None,
+            f64::from(u8::from(status.safe_mode.is_some())),
+        ),
+        (
+            "alarms_active",
+            "Alarms active now",
+            None,
+            status.alarms.len() as f64,
+        ),
+    ] {
+        let gauge = FloatGauge::default();
+        gauge.set(value);
+        match unit {
+            Some(u) => reg.register_with_unit(name, help, u, gauge),
+            None => reg.register(name, help, gauge),
+        }
+    }
 
-    let ch = |c: &crate::status::ChannelLive| ChannelLabels {
-        channel: c.name.clone(),
-    };
-    family(
+    let channels: Vec<(Labels, &ChannelLive)> = status
+        .channels
+        .iter()
+        .map(|c| (vec![("channel", c.name.clone())], c))
+        .collect();
+    let states: Vec<(Labels, &str)> = channels
+        .iter()
+        .map(|(l, c)| (l.clone(), c.state.as_str()))
+        .collect();
+    state_set(
         reg,
         "channel_state",
         "1 for the channel's current state",
-        None,
-        |f: &Family<StateLabels, Gauge>| {
-            for c in &status.channels {
-                for s in CHANNEL_STATES {
-                    f.get_or_create(&StateLabels {
-                        channel: c.name.clone(),
-                        state: (*s).into(),
-                    })
-                    .set(i64::from(c.state == *s));
-                }
-            }
-        },
+        &states,
+        CHANNEL_STATES,
     );
-    family(
+    gauges(
         reg,
-        "channel_enabled",
-        "1 when the operator wants the channel running",
-        None,
-        |f: &Family<ChannelLabels, Gauge>| {
-            for c in &status.channels {
-                f.get_or_create(&ch(c)).set(i64::from(c.enabled));
-            }
-        },
+        &channels,
+        &[
+            (
+                "channel_enabled",
+                "1 when the operator wants the channel running",
+                None,
+                |c| f64::from(u8::from(c.enabled)),
+            ),
+            (
+                "input_signal",
+                "1 while the input delivers pictures",
+                None,
+                |c| f64::from(u8::from(c.input.signal)),
+            ),
+        ],
     );
-    family(
+    counters(
         reg,
-        "channel_restarts",
-        "Pipeline rebuilds after a failure",
-        None,
-        |f: &Family<ChannelLabels, Counter>| {
-            for c in &status.channels {
-                f.get_or_create(&ch(c)).inc_by(c.restarts);
-            }
-        },
+        &channels,
+        &[
+            (
+                "channel_restarts",
+                "Pipeline rebuilds after a failure",
+                None,
+                |c| c.restarts,
+            ),
+            (
+                "input_frames",
+                "Pictures received from the input",
+                None,
+                |c| c.input.frames,
+            ),
+        ],
     );
-    family(
-        reg,
-        "input_signal",
-        "1 while the input delivers pictures",
-        None,
-        |f: &Family<ChannelLabels, Gauge>| {
-            for c in &status.channels {
-                f.get_or_create(&ch(c)).set(i64::from(c.input.signal));
-            }
-        },
-    );
-    family(
-        reg,
-        "input_frames",
-        "Pictures received from the input",
-        None,
-        |f: &Family<ChannelLabels, Counter>| {
-            for c in &status.channels {
-                f.get_or_create(&ch(c)).inc_by(c.input.frames);
-            }
-        },
-    );
-    let rungs = || {
-        status.channels.iter().flat_map(|c| {
+
+    let rungs: Vec<(Labels, &RenditionLive)> = status
+        .channels
+        .iter()
+        .flat_map(|c| {
             c.renditions.iter().map(move |r| {
                 (
-                    RenditionLabels {
-                        channel: c.name.clone(),
-                        rendition: r.name.clone(),
-                    },
+                    vec![("channel", c.name.clone()), ("rendition", r.name.clone())],
                     r,
                 )
             })
         })
-    };
-    family(
+        .collect();
+    counters(
         reg,
-        "rendition_frames",
-        "Frames encoded",
-        None,
-        |f: &Family<RenditionLabels, Counter>| {
-            for (l, r) in rungs() {
-                f.get_or_create(&l).inc_by(r.frames);
-            }
-        },
+        &rungs,
+        &[
+            ("rendition_frames", "Frames encoded", None, |r| r.frames),
+            (
+                "rendition_dropped_frames",
+                "Frames missing from the rendition's timestamps",
+                None,
+                |r| r.dropped_frames,
+            ),
+            (
+                "rendition_encoded",
+                "Encoded video",
+                Some(Unit::Bytes),
+                |r| r.bytes,
+            ),
+        ],
     );
-    family(
+    gauges(
         reg,
-        "rendition_dropped_frames",
-        "Frames missing from the rendition's timestamps",
-        None,
-        |f: &Family<RenditionLabels, Counter>| {
-            for (l, r) in rungs() {
-                f.get_or_create(&l).inc_by(r.dropped_frames);
-            }
-        },
+        &rungs,
+        &[
+            (
+                "rendition_frame_rate",
+                "Encoded frames per second, last interval",
+                None,
+                |r| r.fps,
+            ),
+            (
+                "rendition_encoded_rate_bytes_per_second",
+                "Encoded video rate, last interval (x8 for bit/s)",
+                None,
+                |r| r.bitrate_bps / 8.0,
+            ),
+        ],
     );
-    family(
-        reg,
-        "rendition_encoded",
-        "Encoded video",
-        Some(Unit::Bytes),
-        |f: &Family<RenditionLabels, Counter>| {
-            for (l, r) in rungs() {
-                f.get_or_create(&l).inc_by(r.bytes);
-            }
-        },
-    );
-    family(
-        reg,
-        "rendition_frame_rate",
-        "Encoded frames per second, last interval",
-        None,
-        |f: &Family<RenditionLabels, FloatGauge>| {
-            for (l, r) in rungs() {
-                f.get_or_create(&l).set(r.fps);
-            }
-        },
-    );
-    family(
-        reg,
-        "rendition_encoded_rate_bytes_per_second",
-        "Encoded video rate, last interval (x8 for bit/s)",
-        None,
-        |f: &Family<RenditionLabels, FloatGauge>| {
-            for (l, r) in rungs() {
-                f.get_or_create(&l).set(r.bitrate_bps / 8.0);
-            }
-        },
-    );
-    let outputs = || {
-        status.channels.iter().flat_map(|c| {
+
+    let outputs: Vec<(Labels, &OutputLive)> = status
+        .channels
+        .iter()
+        .flat_map(|c| {
             c.outputs.iter().map(move |o| {
                 (
-                    OutputLabels {
-                        channel: c.name.clone(),
-                        output: o.name.clone(),
-                    },
+                    vec![("channel", c.name.clone()), ("output", o.name.clone())],
                     o,
                 )
             })
         })
-    };
-    family(
+        .collect();
+    let states: Vec<(Labels, &str)> = outputs
+        .iter()
+        .map(|(l, o)| (l.clone(), o.state.as_str()))
+        .collect();
+    state_set(
         reg,
         "output_state",
         "1 for the output's current state",
-        None,
-        |f: &Family<OutputStateLabels, Gauge>| {
-            for (l, o) in outputs() {
-                for s in OUTPUT_STATES {
-                    f.get_or_create(&OutputStateLabels {
-                        channel: l.channel.clone(),
-                        output: l.output.clone(),
-                        state: (*s).into(),
-                    })
-                    .set(i64::from(o.state == *s));
-                }
-            }
-        },
+        &states,
+        OUTPUT_STATES,
     );
-    family(
+    counters(
         reg,
-        "output_connection_attempts",
-        "Transport (re)connection attempts",
-        None,
-        |f: &Family<OutputLabels, Counter>| {
-            for (l, o) in outputs() {
-                f.get_or_create(&l).inc_by(o.connection_attempts);
-            }
-        },
+        &outputs,
+        &[
+            (
+                "output_connection_attempts",
+                "Transport (re)connection attempts",
+                None,
+                |o| o.connection_attempts,
+            ),
+            (
+                "output_sent",
+                "TS handed to the transport",
+                Some(Unit::Bytes),
+                |o| o.bytes_out,
+            ),
+            (
+                "output_dropped",
+                "TS dropped because the receiver was absent or slow",
+                Some(Unit::Bytes),
+                |o| o.bytes_dropped,
+            ),
+        ],
     );
-    family(
+    gauges(
         reg,
-        "output_sent",
-        "TS handed to the transport",
-        Some(Unit::Bytes),
-        |f: &Family<OutputLabels, Counter>| {
-            for (l, o) in outputs() {
-                f.get_or_create(&l).inc_by(o.bytes_out);
-            }
-        },
+        &outputs,
+        &[
+            (
+                "output_buffer",
+                "TS waiting in the output's buffer",
+                Some(Unit::Bytes),
+                |o| o.buffer_bytes as f64,
+            ),
+            (
+                "output_send_rate_bytes_per_second",
+                "TS rate handed to the transport, last interval (x8 for bit/s)",
+                None,
+                |o| o.send_rate_bps / 8.0,
+            ),
+        ],
     );
-    family(
-        reg,
-        "output_dropped",
-        "TS dropped because the receiver was absent or slow",
-        Some(Unit::Bytes),
-        |f: &Family<OutputLabels, Counter>| {
-            for (l, o) in outputs() {
-                f.get_or_create(&l).inc_by(o.bytes_dropped);
-            }
-        },
-    );
-    family(
-        reg,
-        "output_buffer",
-        "TS waiting in the output's buffer",
-        Some(Unit::Bytes),
-        |f: &Family<OutputLabels, Gauge>| {
-            for (l, o) in outputs() {
-                f.get_or_create(&l).set(o.buffer_bytes as i64);
-            }
-        },
-    );
-    family(
-        reg,
-        "output_send_rate_bytes_per_second",
-        "TS rate handed to the transport, last interval (x8 for bit/s)",
-        None,
-        |f: &Family<OutputLabels, FloatGauge>| {
-            for (l, o) in outputs() {
-                f.get_or_create(&l).set(o.send_rate_bps / 8.0);
-            }
-        },
-    );
-    let links = || {
-        outputs().filter_map(|(l, o)| {
-            o.srt.as_ref().map(|s| {
-                (
-                    LinkLabels {
-                        channel: l.channel,
-                        output: l.output,
-                        link: "0".into(),
-                    },
-                    s,
-                )
-            })
+
+    // One link per output until SRT groups arrive (issue #5); the label is there already so
+    // dashboards need not change then.
+    let links: Vec<(Labels, &SrtLive)> = outputs
+        .iter()
+        .filter_map(|(l, o)| {
+            let mut labels = l.clone();
+            labels.push(("link", "0".into()));
+            o.srt.as_ref().map(|s| (labels, s))
         })
-    };
-    family(
+        .collect();
+    gauges(
         reg,
-        "srt_rtt",
-        "SRT round-trip time",
-        Some(Unit::Seconds),
-        |f: &Family<LinkLabels, FloatGauge>| {
-            for (l, s) in links() {
-                f.get_or_create(&l).set(s.rtt_ms / 1000.0);
-            }
-        },
+        &links,
+        &[
+            ("srt_rtt", "SRT round-trip time", Some(Unit::Seconds), |s| {
+                s.rtt_ms / 1000.0
+            }),
+            (
+                "srt_send_rate_bytes_per_second",
+                "SRT send rate reported by libsrt (x8 for bit/s)",
+                None,
+                |s| s.send_rate_mbps * 1e6 / 8.0,
+            ),
+            (
+                "srt_latency",
+                "Negotiated SRT latency",
+                Some(Unit::Seconds),
+                |s| s.negotiated_latency_ms as f64 / 1000.0,
+            ),
+        ],
     );
-    family(
+    counters(
         reg,
-        "srt_send_rate_bytes_per_second",
-        "SRT send rate reported by libsrt (x8 for bit/s)",
-        None,
-        |f: &Family<LinkLabels, FloatGauge>| {
-            for (l, s) in links() {
-                f.get_or_create(&l).set(s.send_rate_mbps * 1e6 / 8.0);
-            }
-        },
+        &links,
+        &[
+            ("srt_packets_sent", "SRT packets sent", None, |s| {
+                s.packets_sent
+            }),
+            (
+                "srt_packets_lost",
+                "SRT packets reported lost by the receiver",
+                None,
+                |s| s.packets_lost,
+            ),
+            (
+                "srt_packets_retransmitted",
+                "SRT packets retransmitted",
+                None,
+                |s| s.packets_retransmitted,
+            ),
+            (
+                "srt_packets_dropped",
+                "SRT packets dropped as too late to send",
+                None,
+                |s| s.packets_dropped,
+            ),
+        ],
     );
-    family(
-        reg,
-        "srt_latency",
-        "Negotiated SRT latency",
-        Some(Unit::Seconds),
-        |f: &Family<LinkLabels, FloatGauge>| {
-            for (l, s) in links() {
-                f.get_or_create(&l)
-                    .set(s.negotiated_latency_ms as f64 / 1000.0);
-            }
-        },
-    );
-    for (name, help, pick) in [
-        (
-            "srt_packets_sent",
-            "SRT packets sent",
-            (|s: &crate::status::SrtLive| s.packets_sent) as fn(&crate::status::SrtLive) -> u64,
-        ),
-        (
-            "srt_packets_lost",
-            "SRT packets reported lost by the receiver",
-            |s| s.packets_lost,
-        ),
-        (
-            "srt_packets_retransmitted",
-            "SRT packets retransmitted",
-            |s| s.packets_retransmitted,
-        ),
-        (
-            "srt_packets_dropped",
-            "SRT packets dropped as too late to send",
-            |s| s.packets_dropped,
-        ),
-    ] {
-        family(reg, name, help, None, |f: &Family<LinkLabels, Counter>| {
-            for (l, s) in links() {
-                f.get_or_create(&l).inc_by(pick(s));
-            }
-        });
-    }
 
     let mut text = String::new();
     if encode(&mut text, &root).is_err() {

@@ -64,7 +64,7 @@ impl AppState {
         self.0.tls.is_some()
     }
 
-    pub async fn token_caller(&self, token: &str, address: IpAddr) -> Result<Caller, ApiError> {
+    pub fn token_caller(&self, token: &str, address: IpAddr) -> Result<Caller, ApiError> {
         let refused = || ApiError::unauthorized("unknown, revoked or expired API token");
         let rest = token.strip_prefix(TOKEN_PREFIX).ok_or_else(refused)?;
         let (id, secret) = rest.split_once('_').ok_or_else(refused)?;

@@ -10,7 +10,7 @@ use feedline_media::ChannelRunner;
 use feedline_store::{AuditEntry, Severity, Store, StoreError};
 use gstreamer::glib;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -36,6 +36,8 @@ pub struct Supervisor {
     main_loop: glib::MainLoop,
     /// File mode (no data directory, no API): the process ends when every channel has.
     quit_when_all_finished: bool,
+    /// Channels started and not yet finished; counted only for file mode's exit.
+    unfinished: AtomicUsize,
     shutting_down: AtomicBool,
 }
 
@@ -71,6 +73,7 @@ impl Supervisor {
             process_start,
             main_loop: glib::MainLoop::new(None, false),
             quit_when_all_finished,
+            unfinished: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
         })
     }
@@ -102,6 +105,7 @@ impl Supervisor {
     }
 
     fn start_channel(self: &Arc<Self>, running: &mut Running, channel: Channel) {
+        self.unfinished.fetch_add(1, Ordering::SeqCst);
         let name = channel.name.clone();
         info!(channel = %name, input = channel.input.kind(), renditions = channel.ladder.len(),
             outputs = channel.outputs.len(), "starting channel");
@@ -122,26 +126,10 @@ impl Supervisor {
         }
     }
 
+    /// File mode ends when every channel it started has played its input to the end.
     fn channel_finished(&self) {
-        if !self.quit_when_all_finished {
-            return;
-        }
-        // Runs on the finished channel's own thread: never take the lock and join here.
-        let me_loop = self.main_loop.clone();
-        let all_done = self
-            .running
-            .try_lock()
-            .map(|r| {
-                r.runners.values().all(|runner| {
-                    matches!(
-                        runner.status().state,
-                        feedline_media::ChannelState::Finished
-                    )
-                })
-            })
-            .unwrap_or(false);
-        if all_done {
-            me_loop.quit();
+        if self.quit_when_all_finished && self.unfinished.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.main_loop.quit();
         }
     }
 
@@ -216,11 +204,17 @@ impl Supervisor {
                     ml.quit();
                 }
             })?;
-        if self.quit_when_all_finished && self.lock().runners.is_empty() {
-            // Nothing to wait for in file mode.
-        } else {
-            self.main_loop.run();
+        if self.quit_when_all_finished {
+            // A quit() before run() is lost; channels that finished before the loop started are
+            // caught here, once it runs.
+            let me = self.clone();
+            glib::idle_add_once(move || {
+                if me.unfinished.load(Ordering::SeqCst) == 0 {
+                    me.main_loop.quit();
+                }
+            });
         }
+        self.main_loop.run();
         self.shutting_down.store(true, Ordering::SeqCst);
         let stopping = Instant::now();
         let runners = std::mem::take(&mut self.lock().runners);

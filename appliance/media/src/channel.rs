@@ -123,8 +123,7 @@ impl ChannelRunner {
         };
         // The old transport goes first: the new one may need the same listening port.
         slot.current().stop();
-        let old = slot.replace(OutputHandle::start(&self.name, output, self.process_start));
-        drop(old);
+        slot.replace(OutputHandle::start(&self.name, output, self.process_start));
         info!(channel = %self.name, output = %output.name, "output restarted with its new settings");
         true
     }

@@ -14,12 +14,17 @@ use std::time::{Duration, Instant};
 
 /// No picture for this long and the input counts as lost.
 const SIGNAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// "Never" for the atomic timestamps below.
+const NONE: u64 = u64::MAX;
 
-#[derive(Default)]
+/// Updated on the streaming thread for every picture, so only atomics there: no lock, no
+/// allocation. The format string is built once per caps event, not per frame.
 struct InputMeter {
     frames: AtomicU64,
-    last_frame: Mutex<Option<Instant>>,
-    timecode: Mutex<Option<String>>,
+    /// Nanoseconds since the meter was created; `NONE` before the first picture.
+    last_frame_ns: AtomicU64,
+    /// The latest picture's timecode, packed by `pack_timecode`; `NONE` before the first.
+    timecode: AtomicU64,
     format: Mutex<Option<String>>,
 }
 
@@ -29,10 +34,12 @@ struct RungMeter {
     frames: AtomicU64,
     bytes: AtomicU64,
     dropped: AtomicU64,
-    last_pts: Mutex<Option<u64>>,
+    /// `NONE` until the first frame after a (re)start.
+    last_pts: AtomicU64,
 }
 
 pub struct ChannelMeter {
+    born: Instant,
     input: InputMeter,
     rungs: Vec<RungMeter>,
 }
@@ -40,7 +47,13 @@ pub struct ChannelMeter {
 impl ChannelMeter {
     pub fn new(channel: &Channel) -> Arc<Self> {
         Arc::new(ChannelMeter {
-            input: InputMeter::default(),
+            born: Instant::now(),
+            input: InputMeter {
+                frames: AtomicU64::new(0),
+                last_frame_ns: AtomicU64::new(NONE),
+                timecode: AtomicU64::new(NONE),
+                format: Mutex::new(None),
+            },
             rungs: channel
                 .ladder
                 .iter()
@@ -51,7 +64,7 @@ impl ChannelMeter {
                     frames: AtomicU64::new(0),
                     bytes: AtomicU64::new(0),
                     dropped: AtomicU64::new(0),
-                    last_pts: Mutex::new(None),
+                    last_pts: AtomicU64::new(NONE),
                 })
                 .collect(),
         })
@@ -60,26 +73,23 @@ impl ChannelMeter {
     /// Watches the stamped picture entering the ladder: signal, timecode, format.
     pub fn watch_input(self: &Arc<Self>, pad: &gst::Pad) {
         let meter = self.clone();
-        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
             if let Some(buffer) = info.buffer() {
                 let m = &meter.input;
                 m.frames.fetch_add(1, Ordering::Relaxed);
-                *lock(&m.last_frame) = Some(Instant::now());
+                let now = meter.born.elapsed().as_nanos() as u64;
+                m.last_frame_ns.store(now, Ordering::Relaxed);
                 if let Some(meta) = buffer.meta::<gst_video::VideoTimeCodeMeta>() {
-                    *lock(&m.timecode) = Some(meta.tc().to_string());
-                }
-                let mut format = lock(&m.format);
-                if format.is_none() {
-                    *format = pad.current_caps().and_then(|c| describe_caps(&c));
+                    m.timecode
+                        .store(pack_timecode(&meta.tc()), Ordering::Relaxed);
                 }
             }
             gst::PadProbeReturn::Ok
         });
-        // A caps change (a new source format) is described afresh on the next frame.
         let meter = self.clone();
         pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            if let Some(gst::EventView::Caps(_)) = info.event().map(|e| e.view()) {
-                *lock(&meter.input.format) = None;
+            if let Some(gst::EventView::Caps(caps)) = info.event().map(|e| e.view()) {
+                *lock(&meter.input.format) = describe_caps(caps.caps());
             }
             gst::PadProbeReturn::Ok
         });
@@ -98,14 +108,13 @@ impl ChannelMeter {
             rung.bytes
                 .fetch_add(buffer.size() as u64, Ordering::Relaxed);
             if let Some(pts) = buffer.pts().map(|t| t.nseconds()) {
-                let mut last = lock(&rung.last_pts);
-                if let Some(prev) = *last {
+                let prev = rung.last_pts.swap(pts, Ordering::Relaxed);
+                if prev != NONE {
                     let missing = missing_frames(prev, pts, rung.frame_ns);
                     if missing > 0 {
                         rung.dropped.fetch_add(missing, Ordering::Relaxed);
                     }
                 }
-                *last = Some(pts);
             }
             gst::PadProbeReturn::Ok
         });
@@ -114,14 +123,17 @@ impl ChannelMeter {
     /// A new pipeline starts its timestamps afresh: do not count the restart as a gap.
     pub fn pipeline_restarted(&self) {
         for rung in &self.rungs {
-            *lock(&rung.last_pts) = None;
+            rung.last_pts.store(NONE, Ordering::Relaxed);
         }
         *lock(&self.input.format) = None;
     }
 
     pub fn input_status(&self) -> InputStatus {
         let m = &self.input;
-        let signal = lock(&m.last_frame).is_some_and(|t| t.elapsed() < SIGNAL_TIMEOUT);
+        let last = m.last_frame_ns.load(Ordering::Relaxed);
+        let now = self.born.elapsed().as_nanos() as u64;
+        let signal = last != NONE && now.saturating_sub(last) < SIGNAL_TIMEOUT.as_nanos() as u64;
+        let timecode = m.timecode.load(Ordering::Relaxed);
         InputStatus {
             signal,
             format: if signal {
@@ -129,7 +141,7 @@ impl ChannelMeter {
             } else {
                 None
             },
-            timecode: lock(&m.timecode).clone(),
+            timecode: (timecode != NONE).then(|| unpack_timecode(timecode)),
             frames: m.frames.load(Ordering::Relaxed),
         }
     }
@@ -157,6 +169,32 @@ pub fn missing_frames(prev_ns: u64, pts_ns: u64, frame_ns: u64) -> u64 {
     (gap + frame_ns / 2) / frame_ns - 1
 }
 
+/// `HH:MM:SS:FF` fields and the drop-frame flag in one word, so the streaming thread can store a
+/// timecode without allocating.
+fn pack_timecode(tc: &gst_video::ValidVideoTimeCode) -> u64 {
+    let drop = tc
+        .flags()
+        .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME);
+    (u64::from(tc.hours()) << 40)
+        | (u64::from(tc.minutes()) << 32)
+        | (u64::from(tc.seconds()) << 24)
+        | (u64::from(tc.frames()) << 8)
+        | u64::from(drop)
+}
+
+/// SMPTE notation: `;` before the frames when drop-frame.
+fn unpack_timecode(packed: u64) -> String {
+    let field = |shift: u32, bits: u32| (packed >> shift) & ((1 << bits) - 1);
+    let separator = if packed & 1 == 1 { ';' } else { ':' };
+    format!(
+        "{:02}:{:02}:{:02}{separator}{:02}",
+        field(40, 8),
+        field(32, 8),
+        field(24, 8),
+        field(8, 16)
+    )
+}
+
 fn describe_caps(caps: &gst::CapsRef) -> Option<String> {
     let info = gst_video::VideoInfo::from_caps(caps).ok()?;
     let scan = if info.is_interlaced() { "i" } else { "p" };
@@ -180,7 +218,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::missing_frames;
+    use super::{missing_frames, pack_timecode, unpack_timecode};
+    use gstreamer_video as gst_video;
+
+    #[test]
+    fn timecode_survives_packing() {
+        gstreamer::init().expect("gst");
+        let rate = gstreamer::Fraction::new(30000, 1001);
+        let tc = gst_video::ValidVideoTimeCode::new(
+            rate,
+            None,
+            gst_video::VideoTimeCodeFlags::DROP_FRAME,
+            23,
+            59,
+            58,
+            29,
+            0,
+        )
+        .expect("timecode");
+        assert_eq!(unpack_timecode(pack_timecode(&tc)), tc.to_string());
+        assert_eq!(unpack_timecode(pack_timecode(&tc)), "23:59:58;29");
+    }
 
     #[test]
     fn consecutive_frames_miss_nothing() {

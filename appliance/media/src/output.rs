@@ -161,13 +161,12 @@ impl OutputSlot {
         self.current().end_of_stream();
     }
 
-    /// Puts `handle` in the slot and returns the transport it replaces.
-    pub fn replace(&self, handle: OutputHandle) -> OutputHandle {
-        let mut guard = self
+    /// Puts `handle` in the slot; the caller has stopped the transport it replaces.
+    pub fn replace(&self, handle: OutputHandle) {
+        *self
             .0
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        std::mem::replace(&mut *guard, handle)
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = handle;
     }
 }
 

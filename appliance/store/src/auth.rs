@@ -16,25 +16,11 @@ impl Store {
     }
 
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        Ok(self
-            .read_table(USERS, |t| {
-                let mut users = Vec::new();
-                for row in t.iter().map_err(db_err)? {
-                    let (_, v) = row.map_err(db_err)?;
-                    users.push(from_json(v.value())?);
-                }
-                Ok(users)
-            })?
-            .unwrap_or_default())
+        self.all_json(USERS)
     }
 
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .read_table(USERS, |t| match t.get(name).map_err(db_err)? {
-                Some(v) => from_json(v.value()).map(Some),
-                None => Ok(None),
-            })?
-            .flatten())
+        self.one_json(USERS, name)
     }
 
     /// Creates the first admin, atomically refusing if any user exists (two setup requests
@@ -109,25 +95,11 @@ impl Store {
     }
 
     pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        Ok(self
-            .read_table(TOKENS, |t| {
-                let mut tokens = Vec::new();
-                for row in t.iter().map_err(db_err)? {
-                    let (_, v) = row.map_err(db_err)?;
-                    tokens.push(from_json(v.value())?);
-                }
-                Ok(tokens)
-            })?
-            .unwrap_or_default())
+        self.all_json(TOKENS)
     }
 
     pub fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
-        Ok(self
-            .read_table(TOKENS, |t| match t.get(id).map_err(db_err)? {
-                Some(v) => from_json(v.value()).map(Some),
-                None => Ok(None),
-            })?
-            .flatten())
+        self.one_json(TOKENS, id)
     }
 
     pub fn put_token(&self, token: &ApiToken, audit: &AuditEntry) -> Result<(), StoreError> {

@@ -246,6 +246,39 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every record of a table of JSON values keyed by name; empty before the first write.
+    fn all_json<T: serde::de::DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &str>,
+    ) -> Result<Vec<T>, StoreError> {
+        Ok(self
+            .read_table(def, |t| {
+                let mut records = Vec::new();
+                for row in t.iter().map_err(db_err)? {
+                    let (_, v) = row.map_err(db_err)?;
+                    records.push(from_json(v.value())?);
+                }
+                Ok(records)
+            })?
+            .unwrap_or_default())
+    }
+
+    /// One record of a table of JSON values keyed by name.
+    fn one_json<T: serde::de::DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &str>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self
+            .read_table(def, |t| match t.get(key).map_err(db_err)? {
+                Some(v) => from_json(v.value()).map(Some),
+                None => Ok(None),
+            })?
+            .flatten())
+    }
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(db_err)
 }

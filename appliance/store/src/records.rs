@@ -60,17 +60,19 @@ pub struct ApiToken {
 }
 
 /// One change made to the appliance: who, when, from where, what.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Assigned by the store, increasing.
     #[serde(default)]
     pub seq: u64,
     pub time_ms: u64,
+    /// User name, or `token:<name>` for an API token.
     pub actor: String,
-    /// The client address the change came from (`cli` for offline commands).
+    /// The client address the change came from.
     pub source: String,
     pub action: String,
     pub target: String,
+    /// What changed, field by field (secrets named, never shown).
     pub detail: String,
 }
 
@@ -85,7 +87,7 @@ pub enum Severity {
 }
 
 /// Something that happened to the media side or the appliance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     #[serde(default)]
     pub seq: u64,

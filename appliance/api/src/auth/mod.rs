@@ -95,7 +95,7 @@ impl FromRequestParts<AppState> for Caller {
             let token = text
                 .strip_prefix("Bearer ")
                 .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <token>"))?;
-            return state.token_caller(token.trim(), address).await;
+            return state.token_caller(token.trim(), address);
         }
         let cookie = cookie_value(&parts.headers, sessions::COOKIE)
             .ok_or_else(|| ApiError::unauthorized("log in or send an API token"))?;

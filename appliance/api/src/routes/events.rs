@@ -30,30 +30,14 @@ pub struct EventsQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct EventPage {
-    pub events: Vec<EventView>,
+    pub events: Vec<Event>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     pub next_before: Option<u64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct EventView {
-    pub seq: u64,
-    pub time_ms: u64,
-    pub severity: Severity,
-    pub channel: Option<String>,
-    pub kind: String,
-    pub message: String,
-}
-
-pub fn event_view(e: Event) -> EventView {
-    EventView {
-        seq: e.seq,
-        time_ms: e.time_ms,
-        severity: e.severity,
-        channel: e.channel,
-        kind: e.kind,
-        message: e.message,
-    }
+/// The cursor of the next page: the oldest sequence number of a full page.
+fn next_before(oldest: Option<u64>, found: usize, limit: usize) -> Option<u64> {
+    oldest.filter(|_| found == limit)
 }
 
 /// Sequence numbers are within JSON's safe signed range; larger cursors are a client error.
@@ -97,12 +81,9 @@ pub async fn events(
         channel: q.channel,
         min_severity: q.severity,
     })?;
-    let next_before = (found.len() == limit)
-        .then(|| found.last().map(|e| e.seq))
-        .flatten();
     Ok(Json(EventPage {
-        events: found.into_iter().map(event_view).collect(),
-        next_before,
+        next_before: next_before(found.last().map(|e| e.seq), found.len(), limit),
+        events: found,
     }))
 }
 
@@ -118,21 +99,8 @@ pub struct AuditQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
-    pub entries: Vec<AuditView>,
+    pub entries: Vec<AuditEntry>,
     pub next_before: Option<u64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditView {
-    pub seq: u64,
-    pub time_ms: u64,
-    /// User name, or `token:<name>` for an API token.
-    pub actor: String,
-    /// Client address.
-    pub source: String,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
 }
 
 /// Who changed what, when, from where (admin).
@@ -146,22 +114,8 @@ pub async fn audit(
     caller.require(Role::Admin)?;
     let limit = page_size(q.limit)?;
     let found = state.store.audit(cursor(q.before)?, limit)?;
-    let next_before = (found.len() == limit)
-        .then(|| found.last().map(|e| e.seq))
-        .flatten();
     Ok(Json(AuditPage {
-        entries: found
-            .into_iter()
-            .map(|e: AuditEntry| AuditView {
-                seq: e.seq,
-                time_ms: e.time_ms,
-                actor: e.actor,
-                source: e.source,
-                action: e.action,
-                target: e.target,
-                detail: e.detail,
-            })
-            .collect(),
-        next_before,
+        next_before: next_before(found.last().map(|e| e.seq), found.len(), limit),
+        entries: found,
     }))
 }

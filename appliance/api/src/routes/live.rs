@@ -3,7 +3,6 @@
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::routes::events::event_view;
 use crate::state::AppState;
 use crate::status::ApplianceStatus;
 use axum::extract::State;
@@ -26,7 +25,7 @@ pub async fn status(
 }
 
 /// `text/event-stream`: `event: status` (an `ApplianceStatus`) every second, and
-/// `event: event` (an `EventView`) as things happen.
+/// `event: event` (an `Event`) as things happen.
 #[utoipa::path(get, path = "/api/v1/status/stream", tag = "status",
     responses((status = 200, content_type = "text/event-stream", description = "SSE stream")))]
 pub async fn stream(
@@ -47,7 +46,7 @@ pub async fn stream(
                     SseEvent::default().event("status").json_data(snapshot.as_ref())
                 }
                 received = events.recv() => match received {
-                    Ok(e) => SseEvent::default().event("event").json_data(event_view(e)),
+                    Ok(e) => SseEvent::default().event("event").json_data(e),
                     // A slow client missed events: say so rather than pretend.
                     Err(RecvError::Lagged(n)) => Ok(SseEvent::default().event("lagged").data(n.to_string())),
                     Err(RecvError::Closed) => return None,
