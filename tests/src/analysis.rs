@@ -7,7 +7,10 @@ use std::process::Command;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Stream {
     pub index: u32,
+    /// Absent for a PID the probe saw announced but never carrying data.
+    #[serde(default)]
     pub codec_type: String,
+    #[serde(default)]
     pub codec_name: String,
     #[serde(default)]
     pub profile: Option<String>,

@@ -308,18 +308,31 @@ fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
     );
     rx_b.stop();
     rx_a.stop();
+    assert_a_never_noticed(&admin, &capture_a, &before, 7);
+}
 
-    // A never noticed: same connection, every TS packet continuous, video PTS without a gap.
+/// Output A kept its one connection, every TS packet arrived in order, and its video has no
+/// timestamp gap over `min_seconds` or more of capture.
+fn assert_a_never_noticed(
+    admin: &Client,
+    capture_a: &std::path::Path,
+    attempts_before: &serde_json::Value,
+    min_seconds: i64,
+) {
     let status = admin.get("/api/v1/status").json();
+    let a = channel(&status, "test")["outputs"]
+        .as_array()
+        .and_then(|l| l.iter().find(|o| o["name"] == "a"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no output a in {status}"));
     assert_eq!(
-        channel(&status, "test")["outputs"][0]["connection_attempts"],
-        before,
+        &a["connection_attempts"], attempts_before,
         "A was not reconnected"
     );
     assert_eq!(channel(&status, "test")["restarts"], 0);
-    let report = assert_ts_continuity(&capture_a);
+    let report = assert_ts_continuity(capture_a);
     assert!(report.packets > 5000, "{} packets", report.packets);
-    let pts = feedline_tests::analysis::packets(&capture_a, 0);
+    let pts = feedline_tests::analysis::packets(capture_a, 0);
     // 90 kHz ticks: one frame at 30 fps is 3000; anything over two frames is a gap.
     let gaps: Vec<i64> = pts
         .windows(2)
@@ -331,7 +344,118 @@ fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
         "A's video has DTS gaps (90 kHz ticks): {gaps:?}"
     );
     let span = pts.last().map(|p| p.dts).unwrap_or(0) - pts.first().map(|p| p.dts).unwrap_or(0);
-    assert!(span > 7 * 90_000, "≥7 s of A, got {} ticks", span);
+    assert!(
+        span > min_seconds * 90_000,
+        "≥{min_seconds} s of A, got {span} ticks"
+    );
+}
+
+fn patch_outputs(admin: &Client, outputs: &serde_json::Value) -> serde_json::Value {
+    let applied = admin.request(
+        "PATCH",
+        "/api/v1/channels/test",
+        Some((
+            "application/merge-patch+json",
+            json!({ "outputs": outputs }).to_string().as_bytes(),
+        )),
+        &[],
+    );
+    assert_eq!(applied.status, 200, "{applied:?}");
+    let applied = applied.json();
+    assert_eq!(applied["restarted_channels"], json!([]), "{applied}");
+    applied
+}
+
+/// Receives an SRT listener output for a few seconds; returns the (width, height) of each video
+/// stream and the number of audio streams in what arrived.
+fn receive_layout(
+    dir: &std::path::Path,
+    port: u16,
+    label: &str,
+) -> (Vec<(u32, u32)>, usize, std::path::PathBuf) {
+    let capture = dir.join(format!("{label}.ts"));
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port}"), &capture);
+    let first = rx.wait_for_bytes(300_000, Duration::from_secs(15));
+    rx.stop();
+    assert!(first.is_some(), "{label}: no TS arrived");
+    // A listener can hand a new caller a few buffers it queued just before a change, so the
+    // layout is what the second half of the capture carries.
+    let bytes = std::fs::read(&capture).expect("read capture");
+    let steady = feedline_tests::ts::check(&bytes[bytes.len() / 2..]).pids;
+    let carried = |s: &feedline_tests::analysis::Stream| {
+        s.id.as_deref()
+            .and_then(|id| u16::from_str_radix(id.trim_start_matches("0x"), 16).ok())
+            .is_some_and(|pid| steady.get(&pid).is_some_and(|n| *n > 10))
+    };
+    let streams: Vec<_> = feedline_tests::analysis::streams(&capture)
+        .into_iter()
+        .filter(carried)
+        .collect();
+    let video = streams
+        .iter()
+        .filter(|s| s.codec_type == "video")
+        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
+        .collect();
+    let audio = streams.iter().filter(|s| s.codec_type == "audio").count();
+    (video, audio, capture)
+}
+
+#[test]
+fn adding_reshaping_and_removing_output_c_never_interrupts_a() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (port_a, port_c) = (free_port(), free_port());
+    let d = deployment(dir.path(), "", &srt_output("a", "listener", port_a, ""));
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    let capture_a = dir.path().join("a.ts");
+    let mut rx_a = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_a}"), &capture_a);
+    assert!(
+        rx_a.wait_for_bytes(100_000, Duration::from_secs(15))
+            .is_some(),
+        "A flows"
+    );
+    let before = channel(&admin.get("/api/v1/status").json(), "test")["outputs"][0]
+        ["connection_attempts"]
+        .clone();
+    let a = admin.get("/api/v1/channels/test").json()["outputs"][0].clone();
+    let mut c = a.clone();
+    c["name"] = json!("c");
+    c["port"] = json!(port_c);
+
+    // Added: C carries the whole ladder and the audio.
+    let applied = patch_outputs(&admin, &json!([a, c]));
+    assert_eq!(applied["added_outputs"], json!(["test/c"]), "{applied}");
+    assert_eq!(applied["restarted_outputs"], json!([]), "{applied}");
+    let (video, audio, capture_c) = receive_layout(dir.path(), port_c, "c-added");
+    assert_eq!(video, vec![(640, 360), (320, 180)], "C after it was added");
+    assert_eq!(audio, 1);
+    assert_ts_continuity(&capture_c);
+
+    // Re-shaped: C now carries only the 180p rendition; its transport is not restarted.
+    c["renditions"] = json!(["180p"]);
+    let applied = patch_outputs(&admin, &json!([a, c]));
+    assert_eq!(applied["restarted_outputs"], json!(["test/c"]), "{applied}");
+    let (video, audio, _) = receive_layout(dir.path(), port_c, "c-reshaped");
+    assert_eq!(video, vec![(320, 180)], "C after its renditions changed");
+    assert_eq!(audio, 1);
+
+    // Removed: C's listener closes; A is the only output left.
+    let applied = patch_outputs(&admin, &json!([a]));
+    assert_eq!(applied["removed_outputs"], json!(["test/c"]), "{applied}");
+    std::thread::sleep(Duration::from_secs(1));
+    let outputs = channel(&admin.get("/api/v1/status").json(), "test")["outputs"].clone();
+    assert_eq!(outputs.as_array().map(Vec::len), Some(1), "{outputs}");
+    let gone = dir.path().join("c-removed.ts");
+    let mut rx_gone = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_c}"), &gone);
+    assert!(
+        rx_gone.wait_for_bytes(1, Duration::from_secs(3)).is_none(),
+        "a removed output still sends"
+    );
+    rx_gone.stop();
+
+    std::thread::sleep(Duration::from_secs(2));
+    rx_a.stop();
+    assert_a_never_noticed(&admin, &capture_a, &before, 10);
 }
 
 #[test]

@@ -34,10 +34,15 @@ pub type ConfigEdit<'a> = &'a mut (dyn FnMut(&mut Config) -> Result<(), ControlE
 pub struct Applied {
     /// The store's revision after the change.
     pub revision: u64,
-    /// Channels rebuilt because their input, ladder or output set changed.
+    /// Channels rebuilt because their input, timecode, ladder or audio changed.
     pub restarted_channels: Vec<String>,
-    /// Outputs whose transport alone was restarted (`channel/output`); nothing else was touched.
+    /// Outputs restarted (`channel/output`) because their transport or the renditions they carry
+    /// changed; the channel's encoders and other outputs were not touched.
     pub restarted_outputs: Vec<String>,
+    /// Outputs added to a running channel (`channel/output`), nothing else touched.
+    pub added_outputs: Vec<String>,
+    /// Outputs removed from a running channel (`channel/output`), nothing else touched.
+    pub removed_outputs: Vec<String>,
     pub started_channels: Vec<String>,
     pub removed_channels: Vec<String>,
     /// `[server]` settings changed: they apply on the next start.

@@ -7,28 +7,21 @@ use feedline_config::{Channel, Config};
 pub struct Plan {
     pub removed: Vec<String>,
     pub added: Vec<String>,
-    /// Input, timecode, encoding, ladder, audio or the set of outputs (or what they carry)
-    /// changed: the channel's pipeline is rebuilt.
+    /// Input, timecode, encoding, ladder or audio changed: the channel's pipeline is rebuilt.
     pub restart: Vec<String>,
-    /// Only these outputs' transports changed: (channel, output index). The encoder and the
-    /// channel's other outputs keep running.
-    pub replace_outputs: Vec<(String, usize)>,
+    /// Only these channels' outputs changed (added, removed, new transport or renditions): the
+    /// running channel applies the change output by output; its encoders and its untouched
+    /// outputs keep running.
+    pub reshape_outputs: Vec<String>,
     pub server_changed: bool,
 }
 
-/// An output as the encoding pipeline sees it: a name and the renditions its muxer carries.
-type MuxShape = (String, Option<Vec<String>>);
-
-/// The part of a channel that its encoding pipeline is built from: everything except the
-/// outputs' transport settings.
-fn pipeline_shape(channel: &Channel) -> (Channel, Vec<MuxShape>) {
-    let mut shape = channel.clone();
-    let outputs = shape
-        .outputs
-        .drain(..)
-        .map(|o| (o.name, o.renditions))
-        .collect();
-    (shape, outputs)
+/// The part of a channel that cannot change while it runs: everything but its outputs.
+fn encoding_shape(channel: &Channel) -> Channel {
+    Channel {
+        outputs: Vec::new(),
+        ..channel.clone()
+    }
 }
 
 pub fn plan(old: &Config, new: &Config) -> Plan {
@@ -49,14 +42,10 @@ pub fn plan(old: &Config, new: &Config) -> Plan {
         if o == n {
             continue;
         }
-        if pipeline_shape(o) != pipeline_shape(n) {
+        if encoding_shape(o) != encoding_shape(n) {
             plan.restart.push(n.name.clone());
-            continue;
-        }
-        for (i, (before, after)) in o.outputs.iter().zip(&n.outputs).enumerate() {
-            if before != after {
-                plan.replace_outputs.push((n.name.clone(), i));
-            }
+        } else {
+            plan.reshape_outputs.push(n.name.clone());
         }
     }
     plan
@@ -197,19 +186,25 @@ mod tests {
             *latency_ms = 500;
         }
         let plan = plan(&old, &new);
-        assert_eq!(plan.replace_outputs, vec![("main".to_string(), 1)]);
+        assert_eq!(plan.reshape_outputs, vec!["main".to_string()]);
         assert!(plan.restart.is_empty() && plan.added.is_empty() && plan.removed.is_empty());
     }
 
     #[test]
-    fn changing_the_ladder_or_an_outputs_renditions_rebuilds_the_channel() {
+    fn changing_the_ladder_rebuilds_the_channel_but_output_edits_do_not() {
         let old = two_outputs();
         let mut new = old.clone();
         new.channels[0].ladder[0].bitrate_kbps = 4000;
+        new.channels[0].outputs.pop();
         assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+        assert!(plan(&old, &new).reshape_outputs.is_empty());
         let mut new = old.clone();
         new.channels[0].outputs[1].renditions = Some(vec!["720p".into()]);
-        assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+        assert_eq!(plan(&old, &new).reshape_outputs, vec!["main".to_string()]);
+        assert!(plan(&old, &new).restart.is_empty());
+        let mut new = old.clone();
+        new.channels[0].outputs.remove(0);
+        assert_eq!(plan(&old, &new).reshape_outputs, vec!["main".to_string()]);
         let mut new = old.clone();
         new.channels[0].outputs.push(Output {
             name: "c".into(),
@@ -224,7 +219,8 @@ mod tests {
                 stream_id: None,
             },
         });
-        assert_eq!(plan(&old, &new).restart, vec!["main".to_string()]);
+        assert_eq!(plan(&old, &new).reshape_outputs, vec!["main".to_string()]);
+        assert!(plan(&old, &new).restart.is_empty());
     }
 
     #[test]

@@ -298,6 +298,8 @@ impl Control for SupervisorControl {
             revision,
             restarted_channels: Vec::new(),
             restarted_outputs: Vec::new(),
+            added_outputs: Vec::new(),
+            removed_outputs: Vec::new(),
             started_channels: Vec::new(),
             removed_channels: Vec::new(),
             restart_required: plan.server_changed,
@@ -325,22 +327,24 @@ impl Control for SupervisorControl {
                 }
             }
         }
-        for (name, index) in &plan.replace_outputs {
-            let (Some(runner), Some(output)) = (
-                running.runners.get(name),
-                channel(name).and_then(|c| c.outputs.get(*index).cloned()),
-            ) else {
+        for name in &plan.reshape_outputs {
+            let (Some(runner), Some(c)) = (running.runners.get(name), channel(name)) else {
                 continue;
             };
-            if runner.replace_output(*index, &output) {
-                applied
-                    .restarted_outputs
-                    .push(format!("{name}/{}", output.name));
-            }
+            let changes = runner.set_outputs(&c.outputs);
+            let qualified = |list: &[String]| -> Vec<String> {
+                list.iter().map(|o| format!("{name}/{o}")).collect()
+            };
+            applied.added_outputs.extend(qualified(&changes.added));
+            applied.removed_outputs.extend(qualified(&changes.removed));
+            applied
+                .restarted_outputs
+                .extend(qualified(&changes.restarted()));
         }
         drop(running);
         info!(revision, actor = %audit.actor, action = %audit.action, restarted = ?applied.restarted_channels,
-            outputs = ?applied.restarted_outputs, "configuration changed");
+            outputs = ?applied.restarted_outputs, added = ?applied.added_outputs,
+            removed = ?applied.removed_outputs, "configuration changed");
         self.event(
             Severity::Info,
             None,

@@ -4,6 +4,7 @@ use crate::bus;
 use crate::graph;
 use crate::meter::ChannelMeter;
 use crate::output::{OutputHandle, OutputSlot};
+use crate::output_set::{OutputChanges, OutputEntry, OutputSet};
 use crate::retry;
 use crate::status::{ChannelState, ChannelStatus, OutputStatus};
 use feedline_config::{Channel, Input, Output};
@@ -18,10 +19,12 @@ use tracing::{error, info, warn};
 /// How long a failed channel waits before it rebuilds its pipeline, at most.
 const RESTART_CAP: Duration = Duration::from_secs(5);
 const RESTART_FIRST: Duration = Duration::from_millis(500);
+/// How long an output edit waits for the running pipeline to take it up.
+const RESHAPE_WAIT: Duration = Duration::from_secs(2);
 
 pub struct ChannelRunner {
     name: String,
-    outputs: Vec<OutputSlot>,
+    outputs: Arc<OutputSet>,
     live: Arc<Live>,
     process_start: Instant,
     stop: Arc<AtomicBool>,
@@ -53,11 +56,16 @@ impl ChannelRunner {
         process_start: Instant,
         on_finished: Box<dyn Fn() + Send>,
     ) -> Self {
-        let outputs: Vec<OutputSlot> = channel
-            .outputs
-            .iter()
-            .map(|o| OutputSlot::new(OutputHandle::start(&channel.name, o, process_start)))
-            .collect();
+        let outputs = Arc::new(OutputSet::new(
+            channel
+                .outputs
+                .iter()
+                .map(|o| OutputEntry {
+                    config: o.clone(),
+                    slot: OutputSlot::new(OutputHandle::start(&channel.name, o, process_start)),
+                })
+                .collect(),
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let live = Arc::new(Live {
             state: Mutex::new((ChannelState::Starting, None)),
@@ -75,8 +83,8 @@ impl ChannelRunner {
             .name(format!("ch-{}", channel.name))
             .spawn(move || {
                 if worker.run() {
-                    for o in &worker.outputs {
-                        o.current().join();
+                    for o in worker.outputs.snapshot().1 {
+                        o.slot.current().join();
                     }
                     worker.live.set(ChannelState::Finished, None);
                     on_finished();
@@ -94,7 +102,12 @@ impl ChannelRunner {
     }
 
     pub fn output_status(&self) -> Vec<OutputStatus> {
-        self.outputs.iter().map(|o| o.current().status()).collect()
+        self.outputs
+            .snapshot()
+            .1
+            .iter()
+            .map(|o| o.slot.current().status())
+            .collect()
     }
 
     pub fn status(&self) -> ChannelStatus {
@@ -115,17 +128,51 @@ impl ChannelRunner {
         }
     }
 
-    /// Replaces the transport of output `index` (same name and renditions, new destination or
-    /// SRT settings) while the encoder and the other outputs keep running.
-    pub fn replace_output(&self, index: usize, output: &Output) -> bool {
-        let Some(slot) = self.outputs.get(index) else {
-            return false;
-        };
-        // The old transport goes first: the new one may need the same listening port.
-        slot.current().stop();
-        slot.replace(OutputHandle::start(&self.name, output, self.process_start));
-        info!(channel = %self.name, output = %output.name, "output restarted with its new settings");
-        true
+    /// Makes the channel feed `outputs` (matched by name) while its encoders keep running:
+    /// removed outputs are stopped, changed transports restarted, new ones started; the worker
+    /// then detaches and attaches mux branches on the playing pipeline. Outputs that did not
+    /// change are not touched.
+    pub fn set_outputs(&self, outputs: &[Output]) -> OutputChanges {
+        let (_, current) = self.outputs.snapshot();
+        let old: Vec<Output> = current.iter().map(|e| e.config.clone()).collect();
+        let changes = OutputChanges::between(&old, outputs);
+        if changes.is_empty() {
+            return changes;
+        }
+        // Old transports go first: a new or changed one may need the same listening port.
+        for entry in current
+            .iter()
+            .filter(|e| changes.removed.contains(&e.config.name))
+        {
+            entry.slot.current().stop();
+        }
+        let mut next = Vec::new();
+        for output in outputs {
+            let start = || OutputHandle::start(&self.name, output, self.process_start);
+            let slot = match current.iter().find(|e| e.config.name == output.name) {
+                Some(entry) => {
+                    if changes.transport.contains(&output.name) {
+                        entry.slot.current().stop();
+                        entry.slot.replace(start());
+                    }
+                    entry.slot.clone()
+                }
+                None => OutputSlot::new(start()),
+            };
+            next.push(OutputEntry {
+                config: output.clone(),
+                slot,
+            });
+        }
+        let generation = self.outputs.replace(next);
+        // Answer once the pipeline feeds the new set, so a receiver that connects after the
+        // reply sees only the new shape. A channel between pipelines picks the set up when it
+        // rebuilds.
+        let live = self.outputs.wait_applied(generation, RESHAPE_WAIT);
+        info!(channel = %self.name, added = ?changes.added, removed = ?changes.removed,
+            transport = ?changes.transport, renditions = ?changes.renditions, live,
+            "outputs changed while the channel runs");
+        changes
     }
 
     /// Stops the pipeline and the outputs; bounded well under 2 s.
@@ -134,8 +181,8 @@ impl ChannelRunner {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        for o in &self.outputs {
-            o.current().stop();
+        for o in self.outputs.snapshot().1 {
+            o.slot.current().stop();
         }
         self.live.set(ChannelState::Stopped, None);
     }
@@ -143,7 +190,7 @@ impl ChannelRunner {
 
 struct Worker {
     channel: Channel,
-    outputs: Vec<OutputSlot>,
+    outputs: Arc<OutputSet>,
     stop: Arc<AtomicBool>,
     process_start: Instant,
     live: Arc<Live>,
@@ -239,7 +286,8 @@ impl Worker {
     fn run_once(&self) -> Run {
         let name = &self.channel.name;
         self.live.meter.pipeline_restarted();
-        let graph = match graph::build(&self.channel, &self.outputs, &self.live.meter) {
+        let (mut shaped_to, outputs) = self.outputs.snapshot();
+        let mut graph = match graph::build(&self.channel, &outputs, &self.live.meter) {
             Ok(g) => g,
             Err(e) => {
                 error!(channel = %name, error = %e, "channel cannot be built");
@@ -250,6 +298,7 @@ impl Worker {
                 return Run::Failed;
             }
         };
+        self.outputs.mark_applied(shaped_to);
         let pipeline = graph.pipeline.clone();
         let Some(bus) = pipeline.bus() else {
             return Run::Failed;
@@ -272,6 +321,19 @@ impl Worker {
         let outcome = loop {
             if self.stop.load(Ordering::SeqCst) {
                 break Run::Stopped;
+            }
+            if self.outputs.generation() != shaped_to {
+                let (generation, outputs) = self.outputs.snapshot();
+                shaped_to = generation;
+                if let Err(e) = graph.reshape_outputs(&self.channel, &outputs) {
+                    error!(channel = %name, error = %e, "outputs cannot be changed on the running channel");
+                    self.live.set(
+                        ChannelState::Restarting,
+                        Some(format!("output change: {e}")),
+                    );
+                    break Run::Failed;
+                }
+                self.outputs.mark_applied(generation);
             }
             let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) else {
                 continue;

@@ -1,13 +1,14 @@
 //! Builds one channel's media graph:
 //! input → normalise (rate, format) → timecode → tee → per-rung scale/encode/parse → tee →
-//! per-output MPEG-TS mux → appsink (handed to the output's isolated transport).
+//! per-output mux branch (MPEG-TS mux → appsink, handed to the output's isolated transport).
 
 use crate::encoder::choose_backend;
 use crate::file_source::FileSource;
 use crate::input::{self, InputPlan};
-use crate::ladder::{self, AUDIO_PID};
+use crate::ladder;
 use crate::meter::ChannelMeter;
-use crate::output::OutputSlot;
+use crate::mux_branch::{MuxBranch, Taps};
+use crate::output_set::OutputEntry;
 use crate::spec::{build_chain, to_launch_line, ElementSpec};
 use crate::MediaError;
 use feedline_config::{Channel, Input, TimecodeSource};
@@ -23,6 +24,11 @@ pub struct ChannelGraph {
     /// The elements built for the input (decodebin's children are their descendants): an error
     /// from one of them is the input's fault, and is reported naming the input.
     pub input_elements: Vec<gst::Element>,
+    /// One tee per rung, carrying that rendition's encoded video to the outputs' muxers.
+    pub rendition_tees: Vec<gst::Element>,
+    pub audio_tee: gst::Element,
+    /// Each output's mux branch, by output name.
+    pub branches: Vec<(String, MuxBranch)>,
 }
 
 /// The elements between the input and the video tee.
@@ -122,7 +128,7 @@ fn factory_available(name: &str) -> bool {
 
 pub fn build(
     channel: &Channel,
-    outputs: &[OutputSlot],
+    outputs: &[OutputEntry],
     meter: &std::sync::Arc<ChannelMeter>,
 ) -> Result<ChannelGraph, MediaError> {
     let prefix = channel.name.as_str();
@@ -246,108 +252,67 @@ pub fn build(
         rung_tees.push(rung_tee);
     }
 
-    // One TS mux per output, carrying its renditions and the audio.
-    for (oi, output) in channel.outputs.iter().enumerate() {
-        let handle = outputs
-            .get(oi)
-            .cloned()
-            .ok_or_else(|| MediaError::Link(format!("no handle for output {}", output.name)))?;
-        let op = format!("{prefix}-{}", output.name);
-        let mux = ElementSpec::new("mpegtsmux", format!("{op}-mux"))
-            .prop("alignment", 7)
-            .build()?;
-        let sink = ElementSpec::new("appsink", format!("{op}-appsink"))
-            .prop("sync", false)
-            .prop("async", false)
-            .prop("emit-signals", false)
-            .build()?;
-        bin.add_many([&mux, &sink])
-            .map_err(|e| MediaError::Link(e.to_string()))?;
-        mux.link(&sink)
-            .map_err(|e| MediaError::Link(format!("{op}-mux ! appsink: {e}")))?;
-        for (ri, rung) in channel.ladder.iter().enumerate() {
-            let carried = output
-                .renditions
-                .as_ref()
-                .is_none_or(|list| list.contains(&rung.name));
-            if carried {
-                attach_to_mux(
-                    bin,
-                    &rung_tees[ri],
-                    &mux,
-                    ladder::video_pid(ri),
-                    &format!("{op}-{}", rung.name),
-                )?;
-            }
-        }
-        attach_to_mux(bin, &audio_tee, &mux, AUDIO_PID, &format!("{op}-audio"))?;
-        let appsink = sink
-            .downcast::<gst_app::AppSink>()
-            .map_err(|_| MediaError::Link("appsink".into()))?;
-        bridge_to_output(&appsink, handle);
-    }
-
-    Ok(ChannelGraph {
+    let mut graph = ChannelGraph {
         pipeline,
         file_source,
         input_elements,
-    })
+        rendition_tees: rung_tees,
+        audio_tee,
+        branches: Vec::new(),
+    };
+    graph.reshape_outputs(channel, outputs)?;
+    Ok(graph)
+}
+
+impl ChannelGraph {
+    /// Brings the mux branches in line with `outputs`: branches of outputs that are gone, or
+    /// whose renditions or transport slot changed, are detached first (their names become free),
+    /// then missing ones are attached. Works on a playing pipeline; untouched branches keep
+    /// flowing.
+    pub fn reshape_outputs(
+        &mut self,
+        channel: &Channel,
+        outputs: &[OutputEntry],
+    ) -> Result<(), MediaError> {
+        let bin = self.pipeline.upcast_ref::<gst::Bin>().clone();
+        let (keep, stale): (Vec<_>, Vec<_>) = std::mem::take(&mut self.branches)
+            .into_iter()
+            .partition(|(name, branch)| {
+                outputs.iter().any(|o| {
+                    &o.config.name == name
+                        && o.config.renditions == branch.renditions
+                        && o.slot.same_as(&branch.slot)
+                })
+            });
+        self.branches = keep;
+        for (name, branch) in stale {
+            debug!(channel = %channel.name, output = %name, "detaching output's mux branch");
+            branch.detach(&bin);
+        }
+        for output in outputs {
+            if self
+                .branches
+                .iter()
+                .any(|(name, _)| name == &output.config.name)
+            {
+                continue;
+            }
+            let taps = Taps {
+                renditions: &self.rendition_tees,
+                audio: &self.audio_tee,
+            };
+            let branch =
+                MuxBranch::attach(&bin, channel, &output.config, output.slot.clone(), &taps)?;
+            self.branches.push((output.config.name.clone(), branch));
+        }
+        Ok(())
+    }
 }
 
 fn link(src: Option<&gst::Element>, sink: &gst::Element) -> Result<(), MediaError> {
     let src = src.ok_or_else(|| MediaError::Link("empty chain".into()))?;
     src.link(sink)
         .map_err(|e| MediaError::Link(format!("{} ! {}: {e}", src.name(), sink.name())))
-}
-
-fn attach_to_mux(
-    bin: &gst::Bin,
-    tee: &gst::Element,
-    mux: &gst::Element,
-    pid: u32,
-    name: &str,
-) -> Result<(), MediaError> {
-    let queue = ElementSpec::new("queue", format!("{name}-queue"))
-        .prop("max-size-time", 2_000_000_000u64)
-        .prop("max-size-buffers", 0)
-        .prop("max-size-bytes", 0)
-        .build()?;
-    bin.add(&queue)
-        .map_err(|e| MediaError::Link(e.to_string()))?;
-    tee.link(&queue)
-        .map_err(|e| MediaError::Link(format!("{} ! {name}-queue: {e}", tee.name())))?;
-    let mux_pad = mux
-        .request_pad_simple(&format!("sink_{pid}"))
-        .ok_or_else(|| MediaError::Link(format!("{}: no pad for PID {pid}", mux.name())))?;
-    let queue_src = queue
-        .static_pad("src")
-        .ok_or_else(|| MediaError::Link("queue src".into()))?;
-    queue_src
-        .link(&mux_pad)
-        .map_err(|e| MediaError::Link(format!("{name}-queue ! {}: {e:?}", mux.name())))?;
-    Ok(())
-}
-
-/// The muxer's TS leaves the encoding pipeline here, for the output's own transport pipeline.
-fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputSlot) {
-    let eos_output = output.clone();
-    appsink.set_callbacks(
-        gst_app::AppSinkCallbacks::builder()
-            .new_sample(move |sink| {
-                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                // appsink hands buffers over one by one (its `buffer-list` is off). Releasing the
-                // sample first leaves us the only reference, so `push` can clear flags and
-                // timestamps in place instead of copying every TS buffer.
-                let buffer = sample.buffer_owned();
-                drop(sample);
-                if let Some(buffer) = buffer {
-                    output.push(buffer);
-                }
-                Ok(gst::FlowSuccess::Ok)
-            })
-            .eos(move |_| eos_output.end_of_stream())
-            .build(),
-    );
 }
 
 /// Links decodebin's raw pads as they appear: the first video pad to the video chain, the first

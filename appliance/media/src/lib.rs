@@ -1,6 +1,6 @@
 //! Everything GStreamer: inputs, timecode, ladder, encoder backends, muxing and outputs.
 //!
-//! The rest of Feedline talks to this crate through `ChannelRunner` (start/stop/status) and
+//! The rest of Feedline talks to this crate through `ChannelRunner` (start/stop/status/set_outputs) and
 //! `probe()`; no GStreamer type crosses its boundary.
 
 mod bus;
@@ -13,7 +13,9 @@ pub mod hevc_timecode;
 pub mod input;
 pub mod ladder;
 pub mod meter;
+mod mux_branch;
 mod output;
+mod output_set;
 pub mod probe;
 mod retry;
 pub mod spec;
@@ -22,6 +24,7 @@ pub mod transport;
 
 pub use channel::ChannelRunner;
 pub use error::MediaError;
+pub use output_set::OutputChanges;
 pub use status::{
     ChannelState, ChannelStatus, InputStatus, OutputState, OutputStatus, RenditionStatus,
     SrtLinkStats,

@@ -161,6 +161,11 @@ impl OutputSlot {
         self.current().end_of_stream();
     }
 
+    /// The same slot (not merely an equal one): a mux branch feeds exactly one slot.
+    pub fn same_as(&self, other: &OutputSlot) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Puts `handle` in the slot; the caller has stopped the transport it replaces.
     pub fn replace(&self, handle: OutputHandle) {
         *self
