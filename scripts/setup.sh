@@ -28,4 +28,12 @@ if [ ! -x "$tools/bin/schemathesis" ]; then
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check -r "$here/python-tools.txt"
 fi
-echo "setup: OK ($(cargo --version))"
+# Debian's nodejs ships npm separately; NodeSource's (on some build machines) includes it.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing npm"
+  apt-get install -y -q --no-install-recommends npm
+fi
+# The browser UI: its npm packages (pinned by package-lock.json) and its build, which the feedline
+# binary embeds.
+"$here/build-ui.sh"
+echo "setup: OK ($(cargo --version), node $(node --version))"

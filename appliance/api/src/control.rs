@@ -71,4 +71,13 @@ pub trait Control: Send + Sync + 'static {
     fn status(&self) -> watch::Receiver<Arc<ApplianceStatus>>;
     /// Encoder backends, capture devices, network interfaces (probed on call).
     fn system(&self) -> crate::status::Hardware;
+    /// The latest program picture of a running channel, as a small JPEG.
+    fn thumbnail(&self, channel: &str) -> Option<ProgramThumbnail>;
+}
+
+/// A small JPEG of what a channel is encoding, for confidence monitoring.
+pub struct ProgramThumbnail {
+    pub jpeg: std::sync::Arc<[u8]>,
+    /// How long ago the picture was taken: a frozen input shows as a growing age.
+    pub age: std::time::Duration,
 }

@@ -18,7 +18,8 @@ pub mod server;
 pub mod state;
 pub mod status;
 pub mod tls;
+pub mod ui;
 
-pub use control::{Applied, ConfigEdit, Control, ControlError};
+pub use control::{Applied, ConfigEdit, Control, ControlError, ProgramThumbnail};
 pub use events::EventLog;
 pub use server::{spawn, ServeError, Settings};

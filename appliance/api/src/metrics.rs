@@ -182,7 +182,7 @@ fn state_set(
 }
 
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
-    use crate::status::{ChannelLive, OutputLive, RenditionLive, SrtLive};
+    use crate::status::{AudioLevelLive, ChannelLive, OutputLive, RenditionLive, SrtLive};
     let mut root = Registry::default();
     process_metrics(&mut root);
     let reg = root.sub_registry_with_prefix("feedline");
@@ -274,6 +274,40 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 "Pictures received from the input",
                 None,
                 |c| c.input.frames,
+            ),
+        ],
+    );
+
+    let audio: Vec<(Labels, &AudioLevelLive)> = status
+        .channels
+        .iter()
+        .flat_map(|c| {
+            c.input.audio_levels.iter().enumerate().map(move |(i, l)| {
+                (
+                    vec![
+                        ("channel", c.name.clone()),
+                        ("audio_channel", (i + 1).to_string()),
+                    ],
+                    l,
+                )
+            })
+        })
+        .collect();
+    gauges(
+        reg,
+        &audio,
+        &[
+            (
+                "input_audio_peak_dbfs",
+                "Programme audio peak over the last 250 ms, dBFS (-100 is silence)",
+                None,
+                |l| l.peak_dbfs,
+            ),
+            (
+                "input_audio_rms_dbfs",
+                "Programme audio RMS over the last 250 ms, dBFS (-100 is silence)",
+                None,
+                |l| l.rms_dbfs,
             ),
         ],
     );

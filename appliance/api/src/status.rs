@@ -39,6 +39,17 @@ pub struct InputLive {
     /// Timecode of the latest picture, `HH:MM:SS:FF` (`;` before frames when drop-frame).
     pub timecode: Option<String>,
     pub frames: u64,
+    /// Programme audio levels per audio channel, measured before encoding over the last 250 ms;
+    /// empty when no audio flows.
+    pub audio_levels: Vec<AudioLevelLive>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AudioLevelLive {
+    /// Highest sample, dBFS (−100 stands for silence).
+    pub peak_dbfs: f64,
+    /// RMS, dBFS (−100 stands for silence).
+    pub rms_dbfs: f64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -2,8 +2,8 @@
 //! for what needs attention now, and events for what just changed.
 
 use feedline_api::status::{
-    Alarm, AlarmSeverity, ApplianceStatus, ChannelLive, InputLive, OutputLive, RenditionLive,
-    SrtLive,
+    Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, InputLive, OutputLive,
+    RenditionLive, SrtLive,
 };
 use feedline_media::ChannelStatus;
 use feedline_store::Severity;
@@ -114,6 +114,15 @@ impl Sampler {
                 format: media.input.format,
                 timecode: media.input.timecode,
                 frames: media.input.frames,
+                audio_levels: media
+                    .input
+                    .audio_levels
+                    .iter()
+                    .map(|l| AudioLevelLive {
+                        peak_dbfs: l.peak_dbfs,
+                        rms_dbfs: l.rms_dbfs,
+                    })
+                    .collect(),
             },
             renditions: media
                 .renditions
@@ -181,6 +190,7 @@ fn stopped_channel(
             format: None,
             timecode: None,
             frames: 0,
+            audio_levels: Vec::new(),
         },
         renditions: Vec::new(),
         outputs: outputs

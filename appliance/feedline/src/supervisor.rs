@@ -4,7 +4,7 @@
 use crate::diff;
 use crate::sampler::{transitions, ChannelSample, Sampler};
 use feedline_api::status::{ApplianceStatus, Hardware};
-use feedline_api::{Applied, ConfigEdit, Control, ControlError, EventLog};
+use feedline_api::{Applied, ConfigEdit, Control, ControlError, EventLog, ProgramThumbnail};
 use feedline_config::{Channel, Config, FieldError, OutputTransport};
 use feedline_media::ChannelRunner;
 use feedline_store::{AuditEntry, Severity, Store, StoreError};
@@ -414,5 +414,14 @@ impl Control for SupervisorControl {
 
     fn system(&self) -> Hardware {
         crate::hardware::probe()
+    }
+
+    fn thumbnail(&self, channel: &str) -> Option<ProgramThumbnail> {
+        let running = self.0.lock();
+        let picture = running.runners.get(channel)?.thumbnail()?;
+        Some(ProgramThumbnail {
+            jpeg: picture.jpeg,
+            age: picture.captured.elapsed(),
+        })
     }
 }

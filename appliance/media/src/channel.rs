@@ -128,6 +128,11 @@ impl ChannelRunner {
         }
     }
 
+    /// The latest program thumbnail (JPEG), if a picture has been seen.
+    pub fn thumbnail(&self) -> Option<crate::confidence::Thumbnail> {
+        self.live.meter.confidence.thumbnail()
+    }
+
     /// Makes the channel feed `outputs` (matched by name) while its encoders keep running:
     /// removed outputs are stopped, changed transports restarted, new ones started; the worker
     /// then detaches and attaches mux branches on the playing pipeline. Outputs that did not
@@ -342,6 +347,11 @@ impl Worker {
                 gst::MessageView::Error(err) => {
                     self.report_error(&graph, msg.src(), &bus::error_text(err));
                     break Run::Failed;
+                }
+                gst::MessageView::Element(e) => {
+                    if let Some(s) = e.structure() {
+                        self.live.meter.confidence.record_levels(s);
+                    }
                 }
                 gst::MessageView::Warning(w) => {
                     warn!(channel = %name, element = ?msg.src().map(|s| s.name()), warning = %w.error(), "pipeline warning");

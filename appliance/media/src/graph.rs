@@ -114,6 +114,7 @@ pub fn audio_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<
             format!("{prefix}-audio-caps"),
             format!("audio/x-raw,rate={},channels={}", a.sample_rate, a.channels),
         ),
+        crate::confidence::level_meter(prefix),
         ElementSpec::new("avenc_aac", format!("{prefix}-aac"))
             .prop("bitrate", a.bitrate_kbps * 1000),
         ElementSpec::new("aacparse", format!("{prefix}-aac-parse")),
@@ -159,6 +160,7 @@ pub fn build(
     if let Some(pad) = video_tee.static_pad("sink") {
         meter.watch_input(&pad);
     }
+    meter.confidence.tap_picture(bin, &video_tee, prefix)?;
 
     let mut file_source = None;
     let mut input_elements = Vec::new();

@@ -5,6 +5,7 @@
 
 mod bus;
 mod channel;
+pub mod confidence;
 pub mod encoder;
 mod error;
 mod file_source;
@@ -23,6 +24,7 @@ pub mod status;
 pub mod transport;
 
 pub use channel::ChannelRunner;
+pub use confidence::{AudioLevel, Thumbnail};
 pub use error::MediaError;
 pub use output_set::OutputChanges;
 pub use status::{

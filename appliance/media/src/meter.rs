@@ -3,6 +3,7 @@
 //! They live as long as the channel runner, not the pipeline, so they keep counting across
 //! pipeline rebuilds: Prometheus counters must never go backwards while the process lives.
 
+use crate::confidence::ConfidenceMonitor;
 use crate::status::{InputStatus, RenditionStatus};
 use feedline_config::Channel;
 use gstreamer as gst;
@@ -39,6 +40,8 @@ struct RungMeter {
 }
 
 pub struct ChannelMeter {
+    /// Picture and audio levels for the operator's eyes and ears.
+    pub confidence: Arc<ConfidenceMonitor>,
     born: Instant,
     input: InputMeter,
     rungs: Vec<RungMeter>,
@@ -47,6 +50,7 @@ pub struct ChannelMeter {
 impl ChannelMeter {
     pub fn new(channel: &Channel) -> Arc<Self> {
         Arc::new(ChannelMeter {
+            confidence: Arc::default(),
             born: Instant::now(),
             input: InputMeter {
                 frames: AtomicU64::new(0),
@@ -143,6 +147,7 @@ impl ChannelMeter {
             },
             timecode: (timecode != NONE).then(|| unpack_timecode(timecode)),
             frames: m.frames.load(Ordering::Relaxed),
+            audio_levels: self.confidence.audio_levels(),
         }
     }
 

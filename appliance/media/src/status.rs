@@ -105,6 +105,8 @@ pub struct InputStatus {
     /// The timecode stamped on the latest picture.
     pub timecode: Option<String>,
     pub frames: u64,
+    /// Programme audio per channel, before encoding; empty when no audio flows.
+    pub audio_levels: Vec<crate::confidence::AudioLevel>,
 }
 
 /// Counters of one rung since the channel was started; rates are derived by the reader.

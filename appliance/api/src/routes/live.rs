@@ -2,7 +2,8 @@
 //! second and each `event` as it happens.
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::status::ApplianceStatus;
 use axum::extract::State;
@@ -10,9 +11,11 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use feedline_store::Role;
 use futures_util::stream::{self, Stream};
+use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
 
 #[utoipa::path(get, path = "/api/v1/status", tag = "status",
     responses((status = 200, body = ApplianceStatus)))]
@@ -24,16 +27,32 @@ pub async fn status(
     Ok(Json(state.control.status().borrow().as_ref().clone()))
 }
 
-/// `text/event-stream`: `event: status` (an `ApplianceStatus`) every second, and
-/// `event: event` (an `Event`) as things happen.
-#[utoipa::path(get, path = "/api/v1/status/stream", tag = "status",
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Milliseconds between `status` events, 100–10000; 1000 when absent.
+    pub interval_ms: Option<u64>,
+}
+
+/// `text/event-stream`: `event: status` (an `ApplianceStatus`) every second (or every
+/// `interval_ms`), and `event: event` (an `Event`) as things happen.
+#[utoipa::path(get, path = "/api/v1/status/stream", tag = "status", params(StreamQuery),
     responses((status = 200, content_type = "text/event-stream", description = "SSE stream")))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     caller.require(Role::Viewer)?;
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let interval_ms = q.interval_ms.unwrap_or(1000);
+    if !(100..=10_000).contains(&interval_ms) {
+        return Err(ApiError::bad_request(
+            Some("interval_ms".into()),
+            "must be between 100 and 10000",
+        ));
+    }
+    let mut ticker = tokio::time::interval(Duration::from_millis(interval_ms));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let status = state.control.status();
     let events = state.events.subscribe();
@@ -57,4 +76,36 @@ pub async fn stream(
         },
     );
     Ok(Sse::new(s).keep_alive(KeepAlive::default()))
+}
+
+/// The latest program picture of a running channel (JPEG, about 320 pixels wide, refreshed twice
+/// a second). `X-Picture-Age-Ms` says how old it is: a frozen input shows as a growing age.
+#[utoipa::path(get, path = "/api/v1/channels/{name}/thumbnail", tag = "status",
+    params(("name" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg", description = "JPEG picture"),
+        (status = 404, body = crate::error::ErrorBody, description = "unknown channel, or no picture yet")))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    caller.require(Role::Viewer)?;
+    let picture = state
+        .control
+        .thumbnail(&name)
+        .ok_or_else(|| ApiError::not_found(format!("no picture from channel {name:?} yet")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::HeaderName::from_static("x-picture-age-ms"),
+                picture.age.as_millis().to_string(),
+            ),
+        ],
+        picture.jpeg.to_vec(),
+    )
+        .into_response())
 }

@@ -53,6 +53,7 @@ pub fn api(state: AppState) -> Router {
         )
         .route("/api/v1/channels/{name}/start", post(channels::start))
         .route("/api/v1/channels/{name}/stop", post(channels::stop))
+        .route("/api/v1/channels/{name}/thumbnail", get(live::thumbnail))
         .route(
             "/api/v1/users",
             get(users::list_users).post(users::create_user),
@@ -79,8 +80,13 @@ pub fn api(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+/// Unknown API paths get a JSON 404; everything else is the browser UI.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") || method != axum::http::Method::GET {
+        return ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response();
+    }
+    crate::ui::serve(uri).await
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -1,0 +1,335 @@
+// Issue #4's browser scenarios: Debian's Chromium driven by playwright-core against a real
+// feedline daemon (started by tests/tests/ui.rs, which passes its address and setup code).
+//
+//   FEEDLINE_URL   http://127.0.0.1:PORT of the daemon (fresh store: no users, no channels)
+//   SETUP_CODE     the one-time code from its log
+//   SRT_PORT       a free UDP port for the channel's SRT listener output
+//   ARTIFACTS      where screenshots go
+//   HEAP_UPDATES   live updates in the heap measurement (default 600 = 10 minutes at 1 Hz)
+//
+// Exits non-zero at the first failed check, saying which.
+
+import { chromium } from 'playwright-core';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const base = need('FEEDLINE_URL');
+const setupCode = need('SETUP_CODE');
+const srtPort = Number(need('SRT_PORT'));
+const artifacts = process.env.ARTIFACTS ?? 'e2e-artifacts';
+const heapUpdates = Number(process.env.HEAP_UPDATES ?? 600);
+mkdirSync(artifacts, { recursive: true });
+
+const ADMIN = { user: 'admin', password: 'venue-admin-pass-1' };
+const VIEWER = { user: 'viewer1', password: 'viewer-pass-123' };
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`ui.mjs: ${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+}
+
+function check(ok, what) {
+  if (!ok) throw new Error(`check failed: ${what}`);
+  console.log(`  ok: ${what}`);
+}
+
+async function eventually(read, test, what, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < until) {
+    last = await read();
+    if (test(last)) {
+      console.log(`  ok: ${what} (${JSON.stringify(last)})`);
+      return last;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`check failed: ${what}; last seen ${JSON.stringify(last)}`);
+}
+
+async function shot(page, name) {
+  const path = join(artifacts, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`  screenshot ${path}`);
+}
+
+function step(name) {
+  console.log(`step: ${name}`);
+}
+
+function run(cmd, args, timeoutMs) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (error, stdout) =>
+      resolve({ ok: !error, stdout: String(stdout) }),
+    );
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+const timecodeFrames = (tc) => {
+  const p = String(tc).split(/[:;.]/).map(Number);
+  return p.length === 4 && p.every((n) => Number.isFinite(n)) ? ((p[0] * 60 + p[1]) * 60 + p[2]) * 30 + p[3] : -1;
+};
+
+try {
+  const admin = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const page = await admin.newPage();
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+  step('first start: setup with the one-time code');
+  await page.goto(base);
+  await page.getByRole('heading', { name: 'Set up this Feedline' }).waitFor();
+  await page.getByLabel('Setup code').fill('WRONG-CODE-0000-0000');
+  await page.getByLabel('User name').fill(ADMIN.user);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await shot(page, '01-setup');
+  await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await page.locator('.field-error').first().waitFor();
+  check((await page.locator('.field-error').first().textContent()).includes('setup code'), 'a wrong setup code is named next to its field');
+  await page.getByLabel('Setup code').fill(setupCode);
+  await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await page.getByText(`${ADMIN.user} (admin)`).waitFor();
+  check(true, 'the first admin is created and signed in');
+
+  step('logout and login');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Feedline' }).waitFor();
+  await page.getByLabel('User name').fill(ADMIN.user);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  check((await page.getByRole('alert').textContent()).includes('wrong'), 'a wrong password is refused');
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await shot(page, '02-login');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(`${ADMIN.user} (admin)`).waitFor();
+  check(true, 'login works');
+
+  step('create a channel: test pattern, 2-rung ladder, SRT listener output');
+  await page.getByRole('link', { name: 'New channel' }).click();
+  await page.locator('input[name="name"]').fill('studio');
+  await page.locator('select[name="input.type"]').selectOption('test_pattern');
+  await page.locator('input[name="input.width"]').fill('640');
+  await page.locator('input[name="input.height"]').fill('360');
+  await page.locator('input[name="input.frame_rate"]').fill('30');
+  await page.locator('input[name="video.gop_frames"]').fill('30');
+  await page.locator('select[name="preset"]').selectOption('360p-2');
+  await page.getByRole('button', { name: 'Use preset' }).click();
+  check((await page.locator('input[name="ladder[1].name"]').inputValue()) === '180p', 'the preset fills two rungs');
+  await page.locator('input[name="outputs[0].address"]').fill('127.0.0.1');
+  await page.locator('input[name="outputs[0].port"]').fill(String(srtPort));
+  await shot(page, '03-channel-editor');
+  await page.getByRole('button', { name: 'Create channel' }).click();
+  await page.locator('[data-channel="studio"]').waitFor();
+  check(true, 'the channel is created and shown on the dashboard');
+
+  step('start it from the dashboard');
+  const card = page.locator('[data-channel="studio"]');
+  await card.waitFor();
+  // A new channel starts at once; stop it first so that starting is what the test shows.
+  await card.getByRole('button', { name: 'Stop studio' }).click();
+  await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'stopping shows STOPPED');
+  await card.getByRole('button', { name: 'Start studio' }).click();
+  await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t.startsWith('RUNNING') || t === 'ON AIR', 'starting shows RUNNING');
+
+  step('fps and bitrate become non-zero, the timecode advances');
+  const fps = await eventually(() => card.locator('[data-rendition="360p"] [data-testid="fps"]').textContent(), (t) => Number(t) > 20, '360p fps is live');
+  check(Number(fps) < 40, '360p fps is about 30');
+  await eventually(() => card.locator('[data-rendition="180p"] [data-testid="bitrate"]').textContent(), (t) => /[1-9]/.test(t) && !t.startsWith('0 '), '180p bitrate is non-zero');
+  const tc1 = timecodeFrames(await card.getByTestId('timecode').textContent());
+  await page.waitForTimeout(2000);
+  const tc2 = timecodeFrames(await card.getByTestId('timecode').textContent());
+  check(tc1 >= 0 && tc2 - tc1 >= 30 && tc2 - tc1 <= 100, `timecode advances about 60 frames in 2 s (${tc1} → ${tc2})`);
+  await eventually(() => card.getByTestId('audio-level').count(), (n) => n === 2, 'two audio level meters');
+  const peak = Number(await card.getByRole('meter', { name: 'Audio channel 1 peak' }).getAttribute('aria-valuenow'));
+  check(peak > -24 && peak < -12, `the test tone reads about -18 dBFS (${peak.toFixed(1)})`);
+
+  step('the thumbnail is the real picture and changes over time');
+  const thumb = card.getByTestId('thumbnail');
+  await eventually(() => thumb.evaluate((img) => img.naturalWidth), (w) => w === 320, 'thumbnail decoded at 320 px');
+  const pic1 = await thumb.screenshot();
+  await page.waitForTimeout(2000);
+  const pic2 = await thumb.screenshot();
+  check(!pic1.equals(pic2), 'the thumbnail changed within 2 s');
+
+  step('ffprobe receives the output');
+  const probe = await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', `srt://127.0.0.1:${srtPort}?mode=caller`], 30000);
+  check(probe.ok, 'ffprobe connected and read the stream');
+  const streams = JSON.parse(probe.stdout).streams ?? [];
+  const sizes = streams.filter((s) => s.codec_type === 'video').map((s) => `${s.width}x${s.height}`).sort();
+  check(JSON.stringify(sizes) === JSON.stringify(['320x180', '640x360']), `ffprobe sees both rungs (${sizes})`);
+  check(streams.some((s) => s.codec_type === 'audio'), 'ffprobe sees the audio');
+
+  step('charts: a receiver stays connected; RTT is plotted');
+  const receiver = spawn('srt-live-transmit', [`srt://127.0.0.1:${srtPort}?mode=caller`, 'file://con'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'ON AIR', 'a connected receiver puts the channel ON AIR');
+    await eventually(() => card.locator('.uplot canvas').count(), (n) => n >= 1, 'the SRT link chart is drawn');
+    await page.waitForTimeout(3000);
+    await shot(page, '04-dashboard');
+
+    step(`heap: ${heapUpdates} live updates (10 minutes' worth at 1 Hz) delivered at 10 Hz`);
+    const heapPage = await admin.newPage();
+    heapPage.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const cdp = await admin.newCDPSession(heapPage);
+    await heapPage.goto(`${base}/?live_interval_ms=100#/`);
+    await heapPage.locator('[data-channel="studio"] .uplot').waitFor();
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    // Warm up until the five-minute chart history is full (300 points), then measure.
+    await heapPage.waitForTimeout(32000);
+    const samples = [];
+    const started = Date.now();
+    const measureMs = heapUpdates * 100;
+    while (Date.now() - started < measureMs) {
+      samples.push({ s: (Date.now() - started) / 1000, bytes: await heap() });
+      await heapPage.waitForTimeout(Math.min(10000, measureMs / 6));
+    }
+    samples.push({ s: (Date.now() - started) / 1000, bytes: await heap() });
+    const first = samples[0].bytes;
+    const last = samples[samples.length - 1].bytes;
+    // Least-squares slope over all samples: growth per minute of updates.
+    const n = samples.length;
+    const mx = samples.reduce((a, p) => a + p.s, 0) / n;
+    const my = samples.reduce((a, p) => a + p.bytes, 0) / n;
+    const slope = samples.reduce((a, p) => a + (p.s - mx) * (p.bytes - my), 0) / samples.reduce((a, p) => a + (p.s - mx) ** 2, 0);
+    const growthKb = (last - first) / 1024;
+    const report = {
+      updates: heapUpdates,
+      heap_start_kb: Math.round(first / 1024),
+      heap_end_kb: Math.round(last / 1024),
+      growth_kb: Math.round(growthKb),
+      slope_kb_per_100_updates: Math.round((slope * 10) / 1024),
+      samples: samples.map((p) => [Math.round(p.s), Math.round(p.bytes / 1024)]),
+    };
+    writeFileSync(join(artifacts, 'heap.json'), JSON.stringify(report, null, 2));
+    console.log(`  heap: ${JSON.stringify(report)}`);
+    check(growthKb < 1024, `heap grew ${growthKb.toFixed(0)} KB over ${heapUpdates} updates (limit 1024 KB)`);
+    await heapPage.close();
+  } finally {
+    receiver.kill('SIGTERM');
+  }
+
+  step('stop it');
+  await card.getByRole('button', { name: 'Stop studio' }).click();
+  await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'the channel shows STOPPED');
+  const stopped = await page.request.get(`${base}/api/v1/status`);
+  check((await stopped.json()).channels.find((c) => c.name === 'studio').state === 'stopped', 'the API agrees it is stopped');
+
+  step('an invalid bitrate shows the field error and changes nothing');
+  await card.getByRole('link', { name: 'Edit studio' }).click();
+  const bitrate = page.locator('input[name="ladder[0].bitrate_kbps"]');
+  await bitrate.waitFor();
+  await bitrate.fill('50');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  await page.getByTestId('save-error').waitFor();
+  check((await bitrate.getAttribute('aria-invalid')) === 'true', 'the bitrate field is marked invalid');
+  const fieldError = await page.locator('[id="err-ladder[0].bitrate_kbps"]').textContent();
+  check(/100/.test(fieldError), `the error next to the field says why (${fieldError})`);
+  await shot(page, '05-field-error');
+  const stored = await (await page.request.get(`${base}/api/v1/channels/studio`)).json();
+  check(stored.ladder[0].bitrate_kbps === 1200, 'the stored bitrate is unchanged');
+
+  step('system page: version, hardware, users, tokens, audit, events');
+  await page.getByRole('link', { name: 'System' }).click();
+  await page.getByTestId('version').waitFor();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  check((await page.locator('section[aria-labelledby="sys-audit"] tbody tr').count()) > 0, 'the audit log lists the changes made');
+  await page.locator('input[name="token-name"]').fill('noc-prometheus');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.getByTestId('new-token').textContent();
+  check(/^fl_/.test(token), 'a new token is shown once');
+  await page.locator('input[name="new-username"]').fill(VIEWER.user);
+  await page.locator('input[name="new-password"]').fill(VIEWER.password);
+  await page.locator('select[name="new-role"]').selectOption('viewer');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByText(`User ${VIEWER.user} created.`).waitFor();
+  await shot(page, '06-system');
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  await page.reload();
+  await page.getByTestId('version').waitFor();
+  check((await page.getByTestId('new-token').count()) === 0, 'the token is not shown again');
+
+  step('session expiry: back to login, no broken screen');
+  await page.request.post(`${base}/api/v1/logout`, {
+    headers: { 'X-CSRF-Token': (await (await page.request.get(`${base}/api/v1/session`)).json()).csrf_token },
+  });
+  // The next API call (or the live stream's reconnect) finds the session gone.
+  for (const link of ['Dashboard', 'System']) {
+    await page.getByRole('link', { name: link }).click({ timeout: 3000 }).catch(() => {});
+  }
+  await page.getByText('Your session ended').waitFor();
+  check(await page.getByRole('heading', { name: 'Sign in to Feedline' }).isVisible(), 'an ended session returns to the login screen');
+
+  step('a viewer sees no edit controls and cannot edit');
+  const viewer = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const vpage = await viewer.newPage();
+  vpage.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await vpage.goto(base);
+  await vpage.getByLabel('User name').fill(VIEWER.user);
+  await vpage.getByLabel('Password').fill(VIEWER.password);
+  await vpage.getByRole('button', { name: 'Sign in' }).click();
+  const vcard = vpage.locator('[data-channel="studio"]');
+  await vcard.waitFor();
+  check((await vcard.getByRole('button').count()) === 0, 'no start/stop buttons for a viewer');
+  check((await vpage.getByRole('link', { name: /Edit|New channel/ }).count()) === 0, 'no edit or new-channel links for a viewer');
+  await shot(vpage, '07-viewer');
+  await vpage.goto(`${base}/#/channels/studio`);
+  await vpage.getByText('Only an admin can change channel settings.').waitFor();
+  const csrf = (await (await vpage.request.get(`${base}/api/v1/session`)).json()).csrf_token;
+  const forbidden = await vpage.request.put(`${base}/api/v1/channels/studio`, {
+    headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: stored,
+  });
+  check(forbidden.status() === 403, `the server refuses a viewer's edit (${forbidden.status()})`);
+  const vstart = await vpage.request.post(`${base}/api/v1/channels/studio/start`, { headers: { 'X-CSRF-Token': csrf } });
+  check(vstart.status() === 403, `the server refuses a viewer's start (${vstart.status()})`);
+
+  step('keyboard: the login form works without a mouse');
+  const kctx = await browser.newContext();
+  const kpage = await kctx.newPage();
+  await kpage.goto(base);
+  await kpage.getByLabel('User name').focus();
+  await kpage.keyboard.type(ADMIN.user);
+  await kpage.keyboard.press('Tab');
+  await kpage.keyboard.type(ADMIN.password);
+  await kpage.keyboard.press('Enter');
+  await kpage.getByText(`${ADMIN.user} (admin)`).waitFor();
+  check(true, 'signed in with the keyboard alone');
+
+  check(consoleErrors.length === 0, `no uncaught errors in the pages (${consoleErrors.join('; ')})`);
+  console.log('ui.mjs: all checks passed');
+} catch (e) {
+  console.error(`ui.mjs: ${e.message}`);
+  process.exitCode = 1;
+  let n = 0;
+  for (const context of browser.contexts()) {
+    for (const p of context.pages()) {
+      await p.screenshot({ path: join(artifacts, `failure-${++n}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,236 @@
+// The API's shapes (appliance/api/openapi.json), as far as the UI reads them.
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface SessionInfo {
+  username: string;
+  role: Role;
+  csrf_token?: string | null;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export interface AudioLevel {
+  peak_dbfs: number;
+  rms_dbfs: number;
+}
+
+export interface InputLive {
+  kind: string;
+  signal: boolean;
+  format?: string | null;
+  timecode?: string | null;
+  frames: number;
+  audio_levels: AudioLevel[];
+}
+
+export interface RenditionLive {
+  name: string;
+  fps: number;
+  bitrate_bps: number;
+  frames: number;
+  bytes: number;
+  dropped_frames: number;
+}
+
+export interface SrtLive {
+  rtt_ms: number;
+  send_rate_mbps: number;
+  packets_sent: number;
+  packets_lost: number;
+  packets_retransmitted: number;
+  packets_dropped: number;
+  negotiated_latency_ms: number;
+}
+
+export interface OutputLive {
+  name: string;
+  state: string;
+  transport: string;
+  connection_attempts: number;
+  bytes_out: number;
+  bytes_dropped: number;
+  buffer_bytes: number;
+  send_rate_bps: number;
+  last_error?: string | null;
+  srt?: SrtLive | null;
+}
+
+export interface ChannelLive {
+  name: string;
+  state: string;
+  enabled: boolean;
+  restarts: number;
+  last_error?: string | null;
+  input: InputLive;
+  renditions: RenditionLive[];
+  outputs: OutputLive[];
+}
+
+export interface Alarm {
+  severity: string;
+  source: string;
+  message: string;
+  channel?: string | null;
+}
+
+export interface ApplianceStatus {
+  time_ms: number;
+  uptime_s: number;
+  safe_mode?: string | null;
+  channels: ChannelLive[];
+  alarms: Alarm[];
+}
+
+export type FrameRate = string | number;
+
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  frame_rate: FrameRate;
+  bitrate_kbps: number;
+  codec?: 'h264' | 'hevc';
+  encoder?: string;
+  profile?: 'baseline' | 'main' | 'high' | null;
+}
+
+export type Input =
+  | { type: 'test_pattern'; width: number; height: number; frame_rate: FrameRate; tone_hz?: number }
+  | { type: 'file'; path: string; loop_playback?: boolean; live_pace?: boolean }
+  | {
+      type: 'srt';
+      mode: 'caller' | 'listener';
+      address?: string;
+      port: number;
+      latency_ms?: number;
+      passphrase?: string | null;
+      stream_id?: string | null;
+    }
+  | { type: 'udp'; address?: string; port: number; interface?: string | null }
+  | {
+      type: 'v4l2';
+      device: string;
+      width: number;
+      height: number;
+      frame_rate: FrameRate;
+      pixel_format?: string | null;
+    }
+  | {
+      type: 'decklink';
+      device_number?: number;
+      mode: string;
+      connection?: 'auto' | 'sdi' | 'hdmi';
+      audio_channels?: number;
+    };
+
+export type InputType = Input['type'];
+
+export type Output =
+  | {
+      type: 'srt';
+      name: string;
+      mode: 'caller' | 'listener' | 'rendezvous';
+      address?: string;
+      port: number;
+      latency_ms?: number;
+      passphrase?: string | null;
+      encryption?: string;
+      stream_id?: string | null;
+      renditions?: string[] | null;
+    }
+  | {
+      type: 'udp';
+      name: string;
+      address: string;
+      port: number;
+      ttl?: number;
+      interface?: string | null;
+      renditions?: string[] | null;
+    }
+  | { type: 'file'; name: string; path: string; renditions?: string[] | null };
+
+export interface Channel {
+  name: string;
+  input: Input;
+  ladder: Rendition[];
+  outputs: Output[];
+  timecode?: { source?: 'system_clock' | 'internal' };
+  video?: { gop_frames?: number; b_frames?: number; rate_control?: string; latency?: string };
+  audio?: Record<string, unknown>;
+}
+
+export interface CaptureDevice {
+  name: string;
+  kind: string;
+  path?: string | null;
+}
+
+export interface EncoderBackend {
+  backend: string;
+  codec: string;
+  element: string;
+  available: boolean;
+  reason?: string | null;
+}
+
+export interface NetworkInterface {
+  name: string;
+  up: boolean;
+  addresses: string[];
+  mac?: string | null;
+}
+
+export interface SystemInfo {
+  version: string;
+  uptime_s: number;
+  safe_mode?: string | null;
+  encoder_backends: EncoderBackend[];
+  capture_devices: CaptureDevice[];
+  network_interfaces: NetworkInterface[];
+}
+
+export interface UserView {
+  username: string;
+  role: Role;
+  created_ms: number;
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  role: Role;
+  created_ms: number;
+  created_by: string;
+  expires_ms?: number | null;
+}
+
+export interface CreatedToken extends TokenView {
+  token: string;
+}
+
+export interface AuditEntry {
+  time_ms: number;
+  actor: string;
+  source: string;
+  action: string;
+  target: string;
+  detail: string;
+}
+
+export interface EventEntry {
+  time_ms: number;
+  severity: string;
+  kind: string;
+  message: string;
+  channel?: string | null;
+}
+
+export interface TlsInfo {
+  enabled: boolean;
+  self_signed: boolean;
+  fingerprint_sha256?: string | null;
+}
