@@ -266,6 +266,21 @@ try {
   await page.locator('select[name="new-role"]').selectOption('viewer');
   await page.getByRole('button', { name: 'Add user' }).click();
   await page.getByText(`User ${VIEWER.user} created.`).waitFor();
+  await page.locator('input[name="new-username"]').fill('operator1');
+  await page.locator('input[name="new-password"]').fill(VIEWER.password);
+  await page.locator('select[name="new-role"]').selectOption('operator');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByText('User operator1 created.').waitFor();
+  const configBefore = await (await page.request.get(`${base}/api/v1/config`)).text();
+  await page.locator('input[name="import"]').setInputFiles({
+    name: 'broken.toml',
+    mimeType: 'application/toml',
+    buffer: Buffer.from('[[channels]]\nname = "studio"\n[channels.input]\ntype = "test_pattern"\nwidth = 640\nheight = 360\nframe_rate = 30\n[[channels.ladder]]\nname = "360p"\nwidth = 640\nheight = 360\nframe_rate = 30\nbitrate_kbps = 5\n[[channels.outputs]]\nname = "main"\ntype = "srt"\nmode = "listener"\nport = 9000\n'),
+  });
+  await page.locator('section[aria-labelledby="sys-config"] [role="alert"]').waitFor();
+  const importError = await page.locator('section[aria-labelledby="sys-config"] [role="alert"]').textContent();
+  check(importError.includes('channels[0].ladder[0].bitrate_kbps'), `a bad import names the field (${importError})`);
+  check((await (await page.request.get(`${base}/api/v1/config`)).text()) === configBefore, 'a bad import changes nothing');
   await shot(page, '06-system');
   await page.getByRole('button', { name: 'I have copied it' }).click();
   await page.reload();
@@ -306,6 +321,20 @@ try {
   check(forbidden.status() === 403, `the server refuses a viewer's edit (${forbidden.status()})`);
   const vstart = await vpage.request.post(`${base}/api/v1/channels/studio/start`, { headers: { 'X-CSRF-Token': csrf } });
   check(vstart.status() === 403, `the server refuses a viewer's start (${vstart.status()})`);
+
+  step('an operator can start and stop but not configure');
+  const operator = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const opage = await operator.newPage();
+  await opage.goto(base);
+  await opage.getByLabel('User name').fill('operator1');
+  await opage.getByLabel('Password').fill(VIEWER.password);
+  await opage.getByRole('button', { name: 'Sign in' }).click();
+  const ocard = opage.locator('[data-channel="studio"]');
+  await ocard.getByRole('button', { name: 'Start studio' }).click();
+  await eventually(() => ocard.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t.startsWith('RUNNING') || t === 'ON AIR', 'an operator starts the channel');
+  await ocard.getByRole('button', { name: 'Stop studio' }).click();
+  await eventually(() => ocard.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'an operator stops the channel');
+  check((await opage.getByRole('link', { name: /Edit|New channel/ }).count()) === 0, 'no edit or new-channel links for an operator');
 
   step('keyboard: the login form works without a mouse');
   const kctx = await browser.newContext();
