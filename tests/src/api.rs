@@ -15,19 +15,22 @@ pub struct ServerPorts {
     pub metrics: u16,
 }
 
-pub fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free TCP port")
-}
-
 impl ServerPorts {
+    /// Three distinct free ports: all three are held open while they are picked, so the kernel
+    /// cannot hand the same one out twice (it did, once in a while, when each was released at once).
     pub fn pick() -> ServerPorts {
+        let hold = || std::net::TcpListener::bind("127.0.0.1:0").expect("no free TCP port");
+        let held = [hold(), hold(), hold()];
+        let port = |i: usize| {
+            held[i]
+                .local_addr()
+                .map(|a| a.port())
+                .expect("listener address")
+        };
         ServerPorts {
-            http: free_tcp_port(),
-            https: free_tcp_port(),
-            metrics: free_tcp_port(),
+            http: port(0),
+            https: port(1),
+            metrics: port(2),
         }
     }
 

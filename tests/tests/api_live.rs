@@ -256,6 +256,35 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
     rx.stop();
 }
 
+/// Starts an appliance with `outputs` (output A listening on `port_a`) and a receiver capturing A.
+/// Returns the appliance, an admin client, A's receiver and capture, and A's connection attempts.
+fn start_with_a_flowing(
+    dir: &std::path::Path,
+    outputs: &str,
+    port_a: u16,
+) -> (
+    feedline_tests::appliance::Appliance,
+    Client,
+    Receiver,
+    std::path::PathBuf,
+    serde_json::Value,
+) {
+    let d = deployment(dir, "", outputs);
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    let capture_a = dir.join("a.ts");
+    let rx_a = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_a}"), &capture_a);
+    assert!(
+        rx_a.wait_for_bytes(100_000, Duration::from_secs(15))
+            .is_some(),
+        "A flows"
+    );
+    let attempts = channel(&admin.get("/api/v1/status").json(), "test")["outputs"][0]
+        ["connection_attempts"]
+        .clone();
+    (appliance, admin, rx_a, capture_a, attempts)
+}
+
 #[test]
 fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -265,19 +294,8 @@ fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
         srt_output("a", "listener", port_a, ""),
         srt_output("b", "listener", port_b, "")
     );
-    let d = deployment(dir.path(), "", &outputs);
-    let appliance = d.start();
-    let (admin, _) = set_up_admin(&d, &appliance);
-    let capture_a = dir.path().join("a.ts");
-    let mut rx_a = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_a}"), &capture_a);
-    assert!(
-        rx_a.wait_for_bytes(100_000, Duration::from_secs(15))
-            .is_some(),
-        "A flows"
-    );
-    let before = channel(&admin.get("/api/v1/status").json(), "test")["outputs"][0]
-        ["connection_attempts"]
-        .clone();
+    let (_appliance, admin, mut rx_a, capture_a, before) =
+        start_with_a_flowing(dir.path(), &outputs, port_a);
     std::thread::sleep(Duration::from_secs(3));
 
     // B's latency changes; A's settings are sent unchanged.
@@ -404,19 +422,8 @@ fn receive_layout(
 fn adding_reshaping_and_removing_output_c_never_interrupts_a() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (port_a, port_c) = (free_port(), free_port());
-    let d = deployment(dir.path(), "", &srt_output("a", "listener", port_a, ""));
-    let appliance = d.start();
-    let (admin, _) = set_up_admin(&d, &appliance);
-    let capture_a = dir.path().join("a.ts");
-    let mut rx_a = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_a}"), &capture_a);
-    assert!(
-        rx_a.wait_for_bytes(100_000, Duration::from_secs(15))
-            .is_some(),
-        "A flows"
-    );
-    let before = channel(&admin.get("/api/v1/status").json(), "test")["outputs"][0]
-        ["connection_attempts"]
-        .clone();
+    let (_appliance, admin, mut rx_a, capture_a, before) =
+        start_with_a_flowing(dir.path(), &srt_output("a", "listener", port_a, ""), port_a);
     let a = admin.get("/api/v1/channels/test").json()["outputs"][0].clone();
     let mut c = a.clone();
     c["name"] = json!("c");
