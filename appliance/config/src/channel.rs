@@ -230,6 +230,7 @@ impl Channel {
             outputs: vec![Output {
                 name: "srt-listener".to_string(),
                 renditions: None,
+                copy_of: None,
                 transport: OutputTransport::Srt {
                     mode: SrtMode::Listener,
                     address: "0.0.0.0".to_string(),

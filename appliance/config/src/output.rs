@@ -13,6 +13,10 @@ pub struct Output {
     pub name: String,
     /// Renditions carried in this output's TS, by name; `None` carries the whole ladder.
     pub renditions: Option<Vec<String>>,
+    /// Dual destinations: send a byte-identical copy of the named output's TS (one muxer, so the
+    /// same PIDs, PCR and continuity counters), for receivers that merge two paths packet by
+    /// packet (SMPTE 2022-7 style, MediaConnect "merge"). A copy carries what its original carries.
+    pub copy_of: Option<String>,
     pub transport: OutputTransport,
 }
 
@@ -48,6 +52,9 @@ enum OutputRepr {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
         mode: SrtMode,
         #[serde(default = "any_address")]
         address: String,
@@ -66,6 +73,9 @@ enum OutputRepr {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
         address: String,
         port: u16,
         #[serde(default = "default_ttl")]
@@ -78,6 +88,9 @@ enum OutputRepr {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
         #[schema(value_type = String)]
         path: PathBuf,
     },
@@ -89,6 +102,7 @@ impl From<OutputRepr> for Output {
             OutputRepr::Srt {
                 name,
                 renditions,
+                copy_of,
                 mode,
                 address,
                 port,
@@ -99,6 +113,7 @@ impl From<OutputRepr> for Output {
             } => Output {
                 name,
                 renditions,
+                copy_of,
                 transport: OutputTransport::Srt {
                     mode,
                     address,
@@ -112,6 +127,7 @@ impl From<OutputRepr> for Output {
             OutputRepr::Udp {
                 name,
                 renditions,
+                copy_of,
                 address,
                 port,
                 ttl,
@@ -119,6 +135,7 @@ impl From<OutputRepr> for Output {
             } => Output {
                 name,
                 renditions,
+                copy_of,
                 transport: OutputTransport::Udp {
                     address,
                     port,
@@ -129,10 +146,12 @@ impl From<OutputRepr> for Output {
             OutputRepr::File {
                 name,
                 renditions,
+                copy_of,
                 path,
             } => Output {
                 name,
                 renditions,
+                copy_of,
                 transport: OutputTransport::File { path },
             },
         }
@@ -144,6 +163,7 @@ impl From<Output> for OutputRepr {
         let Output {
             name,
             renditions,
+            copy_of,
             transport,
         } = o;
         match transport {
@@ -158,6 +178,7 @@ impl From<Output> for OutputRepr {
             } => OutputRepr::Srt {
                 name,
                 renditions,
+                copy_of,
                 mode,
                 address,
                 port,
@@ -174,6 +195,7 @@ impl From<Output> for OutputRepr {
             } => OutputRepr::Udp {
                 name,
                 renditions,
+                copy_of,
                 address,
                 port,
                 ttl,
@@ -182,6 +204,7 @@ impl From<Output> for OutputRepr {
             OutputTransport::File { path } => OutputRepr::File {
                 name,
                 renditions,
+                copy_of,
                 path,
             },
         }

@@ -413,7 +413,32 @@ fn check_outputs(
             );
         }
         check_output_renditions(errors, &oat, channel, output);
+        check_copy_of(errors, &oat, channel, output);
         check_transport(errors, &oat, channel, output, bound_ports);
+    }
+}
+
+/// A copy names another output of the channel that is itself an original, and carries what it
+/// carries.
+fn check_copy_of(errors: &mut Errors, oat: &str, channel: &Channel, output: &Output) {
+    let Some(original) = &output.copy_of else {
+        return;
+    };
+    let at = format!("{oat}.copy_of");
+    match channel.outputs.iter().find(|o| &o.name == original) {
+        None => errors.push(at, format!("no output named {original:?} in this channel")),
+        Some(o) if o.name == output.name => errors.push(at, "an output cannot be a copy of itself"),
+        Some(o) if o.copy_of.is_some() => errors.push(
+            at,
+            format!("{original:?} is itself a copy; name the output it copies"),
+        ),
+        Some(_) => {}
+    }
+    if output.renditions.is_some() {
+        errors.push(
+            format!("{oat}.renditions"),
+            "a copy carries what its original carries; leave renditions out",
+        );
     }
 }
 

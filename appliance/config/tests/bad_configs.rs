@@ -136,6 +136,32 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].renditions[1]: no rendition named \"4k\" in this channel's ladder",
         ),
         (
+            "copy of an output that does not exist",
+            Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
+            "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",
+        ),
+        (
+            "copy of itself",
+            Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"backup\"")),
+            "channels[0].outputs[1].copy_of: an output cannot be a copy of itself",
+        ),
+        (
+            "copy that also chooses renditions",
+            Box::new(replace(
+                "port = 9001",
+                "port = 9001\ncopy_of = \"primary\"\nrenditions = [\"360p\"]",
+            )),
+            "channels[0].outputs[1].renditions: a copy carries what its original carries; leave renditions out",
+        ),
+        (
+            "copy of a copy",
+            Box::new(|base: &str| {
+                base.replacen("port = 9001", "port = 9001\ncopy_of = \"primary\"", 1)
+                    .replacen("port = 9000", "port = 9000\ncopy_of = \"backup\"", 1)
+            }),
+            "channels[0].outputs[0].copy_of: \"backup\" is itself a copy; name the output it copies",
+        ),
+        (
             "unknown key in a rendition",
             Box::new(replace("bitrate_kbps = 800", "bitrate_kbps = 800\nbitrate = 800")),
             "channels[0].ladder[1].bitrate: unknown field `bitrate`, expected one of `name`, `width`, `height`, `frame_rate`, `codec`, `bitrate_kbps`, `profile`, `encoder`",
@@ -143,7 +169,7 @@ fn bad_configs_are_rejected_with_their_field_path() {
         (
             "unknown key in an output",
             Box::new(replace("port = 9001", "port = 9001\nlatncy_ms = 200")),
-            "channels[0].outputs[1].latncy_ms: unknown field `latncy_ms`, expected one of `name`, `renditions`, `mode`, `address`, `port`, `latency_ms`, `passphrase`, `encryption`, `stream_id`",
+            "channels[0].outputs[1].latncy_ms: unknown field `latncy_ms`, expected one of `name`, `renditions`, `copy_of`, `mode`, `address`, `port`, `latency_ms`, `passphrase`, `encryption`, `stream_id`",
         ),
         (
             "unknown SRT mode",

@@ -209,6 +209,7 @@ mod tests {
         new.channels[0].outputs.push(Output {
             name: "c".into(),
             renditions: None,
+            copy_of: None,
             transport: OutputTransport::Srt {
                 mode: SrtMode::Listener,
                 address: "0.0.0.0".into(),

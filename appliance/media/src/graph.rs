@@ -277,10 +277,15 @@ impl ChannelGraph {
         outputs: &[OutputEntry],
     ) -> Result<(), MediaError> {
         let bin = self.pipeline.upcast_ref::<gst::Bin>().clone();
+        // A copy (dual destinations) has no muxer of its own: its original's muxer feeds it.
+        let originals: Vec<&OutputEntry> = outputs
+            .iter()
+            .filter(|o| o.config.copy_of.is_none())
+            .collect();
         let (keep, stale): (Vec<_>, Vec<_>) = std::mem::take(&mut self.branches)
             .into_iter()
             .partition(|(name, branch)| {
-                outputs.iter().any(|o| {
+                originals.iter().any(|o| {
                     &o.config.name == name
                         && o.config.renditions == branch.renditions
                         && o.slot.same_as(&branch.slot)
@@ -291,7 +296,7 @@ impl ChannelGraph {
             debug!(channel = %channel.name, output = %name, "detaching output's mux branch");
             branch.detach(&bin);
         }
-        for output in outputs {
+        for output in originals {
             if self
                 .branches
                 .iter()
@@ -306,6 +311,15 @@ impl ChannelGraph {
             let branch =
                 MuxBranch::attach(&bin, channel, &output.config, output.slot.clone(), &taps)?;
             self.branches.push((output.config.name.clone(), branch));
+        }
+        for (name, branch) in &self.branches {
+            branch.set_copies(
+                outputs
+                    .iter()
+                    .filter(|o| o.config.copy_of.as_ref() == Some(name))
+                    .map(|o| o.slot.clone())
+                    .collect(),
+            );
         }
         Ok(())
     }

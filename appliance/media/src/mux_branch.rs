@@ -13,6 +13,7 @@ use feedline_config::{Channel, Output};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tracing::warn;
 
@@ -29,8 +30,11 @@ pub struct Taps<'a> {
 pub struct MuxBranch {
     /// The renditions this branch's muxer carries, as configured (`None`: all of them).
     pub renditions: Option<Vec<String>>,
-    /// The transport slot the appsink feeds: a new slot means a new branch.
+    /// The output's own transport slot: a new slot means a new branch.
     pub slot: OutputSlot,
+    /// Every slot the muxer's TS goes to: the output's own, then its byte-identical copies (dual
+    /// destinations). Changed in place, so adding a copy does not touch the muxer.
+    destinations: Arc<RwLock<Vec<OutputSlot>>>,
     elements: Vec<gst::Element>,
     /// (tee, its request pad feeding this branch)
     tee_pads: Vec<(gst::Element, gst::Pad)>,
@@ -55,9 +59,11 @@ impl MuxBranch {
             .prop("async", false)
             .prop("emit-signals", false)
             .build()?;
+        let destinations = Arc::new(RwLock::new(vec![slot.clone()]));
         let mut branch = MuxBranch {
             renditions: output.renditions.clone(),
-            slot: slot.clone(),
+            slot,
+            destinations: destinations.clone(),
             elements: vec![sink.clone(), mux.clone()],
             tee_pads: Vec::new(),
         };
@@ -68,7 +74,7 @@ impl MuxBranch {
         let appsink = sink
             .downcast::<gst_app::AppSink>()
             .map_err(|_| MediaError::Link("appsink".into()))?;
-        bridge_to_output(&appsink, slot);
+        bridge_to_outputs(&appsink, destinations);
 
         let mut feeds = Vec::new();
         for (ri, rung) in channel.ladder.iter().enumerate() {
@@ -105,6 +111,16 @@ impl MuxBranch {
             branch.tee_pads.push((tee.clone(), tee_pad));
         }
         Ok(branch)
+    }
+
+    /// Sends the TS to the output's own slot and to `copies` (dual destinations).
+    pub fn set_copies(&self, copies: Vec<OutputSlot>) {
+        let mut all = vec![self.slot.clone()];
+        all.extend(copies);
+        *self
+            .destinations
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = all;
     }
 
     /// Unlinks the branch from the tees between two buffers, then shuts it down and removes it.
@@ -168,24 +184,43 @@ fn queue_into_mux(
     Ok(queue)
 }
 
-/// The muxer's TS leaves the encoding pipeline here, for the output's own transport pipeline.
-fn bridge_to_output(appsink: &gst_app::AppSink, output: OutputSlot) {
-    let eos_output = output.clone();
+/// The muxer's TS leaves the encoding pipeline here, for the outputs' own transport pipelines.
+/// Every destination gets the very same bytes.
+fn bridge_to_outputs(appsink: &gst_app::AppSink, destinations: Arc<RwLock<Vec<OutputSlot>>>) {
+    let eos_destinations = destinations.clone();
+    let read = |d: &RwLock<Vec<OutputSlot>>| {
+        d.read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    };
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                 // appsink hands buffers over one by one (its `buffer-list` is off). Releasing the
-                // sample first leaves us the only reference, so `push` can clear flags and
-                // timestamps in place instead of copying every TS buffer.
+                // sample first leaves us the only reference, so a single destination's `push` can
+                // clear flags and timestamps in place instead of copying every TS buffer.
                 let buffer = sample.buffer_owned();
                 drop(sample);
-                if let Some(buffer) = buffer {
-                    output.push(buffer);
+                let Some(buffer) = buffer else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let targets = destinations
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some((last, others)) = targets.split_last() {
+                    for slot in others {
+                        slot.push(buffer.clone());
+                    }
+                    last.push(buffer);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })
-            .eos(move |_| eos_output.end_of_stream())
+            .eos(move |_| {
+                for slot in read(&eos_destinations) {
+                    slot.end_of_stream();
+                }
+            })
             .build(),
     );
 }

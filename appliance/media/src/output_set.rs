@@ -80,7 +80,8 @@ pub struct OutputChanges {
     pub removed: Vec<String>,
     /// The destination or SRT settings changed: the transport is restarted.
     pub transport: Vec<String>,
-    /// The renditions carried changed: the mux branch is rebuilt, the transport stays connected.
+    /// What it carries changed (its renditions, or which output's TS it copies): it gets a new
+    /// muxer (or a new original), the transport stays connected.
     pub renditions: Vec<String>,
 }
 
@@ -99,7 +100,7 @@ impl OutputChanges {
                     if o.transport != n.transport {
                         changes.transport.push(n.name.clone());
                     }
-                    if o.renditions != n.renditions {
+                    if o.renditions != n.renditions || o.copy_of != n.copy_of {
                         changes.renditions.push(n.name.clone());
                     }
                 }
@@ -133,6 +134,7 @@ mod tests {
         Output {
             name: name.into(),
             renditions: renditions.map(|r| r.iter().map(|s| s.to_string()).collect()),
+            copy_of: None,
             transport: OutputTransport::Srt {
                 mode: SrtMode::Listener,
                 address: "0.0.0.0".into(),

@@ -141,6 +141,7 @@ export type Output =
       encryption?: string;
       stream_id?: string | null;
       renditions?: string[] | null;
+      copy_of?: string | null;
     }
   | {
       type: 'udp';
