@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod api;
 pub mod appliance;
 pub mod feed;
+pub mod impair;
 pub mod netns;
 pub mod receiver;
 pub mod store_load;

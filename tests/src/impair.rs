@@ -1,0 +1,362 @@
+//! A userspace impairment relay for UDP (SRT, RIST, RTP). It sits between a sender and a
+//! receiver on loopback and impairs both directions: delay, jitter, random or burst loss,
+//! duplication (jitter also reorders) and a cut on command. This machine's kernel has no netem,
+//! so this is the tests' netem. Deterministic for a given seed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What one direction of the link does to packets.
+#[derive(Debug, Clone, Copy)]
+pub struct Impairment {
+    /// One-way delay: RTT is the sum of both directions' delays.
+    pub delay: Duration,
+    /// Each packet is delayed by up to this much more, uniformly; packets may overtake.
+    pub jitter: Duration,
+    /// Long-run fraction of packets dropped, 0.0–1.0.
+    pub loss: f64,
+    /// Mean length of a loss burst in packets (Gilbert–Elliott); 1.0 is independent loss.
+    pub burst: f64,
+    /// Fraction of packets sent twice.
+    pub duplicate: f64,
+}
+
+impl Impairment {
+    pub fn clean() -> Self {
+        Impairment {
+            delay: Duration::ZERO,
+            jitter: Duration::ZERO,
+            loss: 0.0,
+            burst: 1.0,
+            duplicate: 0.0,
+        }
+    }
+
+    pub fn lossy(delay_ms: u64, loss: f64) -> Self {
+        Impairment {
+            delay: Duration::from_millis(delay_ms),
+            loss,
+            ..Impairment::clean()
+        }
+    }
+}
+
+/// Packet counts of one direction.
+#[derive(Debug, Default)]
+pub struct DirectionStats {
+    pub received: AtomicU64,
+    pub dropped: AtomicU64,
+    pub duplicated: AtomicU64,
+}
+
+impl DirectionStats {
+    pub fn loss_fraction(&self) -> f64 {
+        let received = self.received.load(Ordering::Relaxed);
+        if received == 0 {
+            return 0.0;
+        }
+        self.dropped.load(Ordering::Relaxed) as f64 / received as f64
+    }
+}
+
+/// xorshift64*: small, fast, reproducible; statistical quality is plenty for drop decisions.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Gilbert–Elliott two-state loss: in the bad state every packet is lost. The transition
+/// probabilities give the requested long-run loss and mean burst length.
+struct LossModel {
+    to_bad: f64,
+    to_good: f64,
+    bad: bool,
+}
+
+impl LossModel {
+    fn new(loss: f64, burst: f64) -> Self {
+        let burst = burst.max(1.0);
+        let loss = loss.clamp(0.0, 0.99);
+        LossModel {
+            to_bad: loss / (burst * (1.0 - loss)),
+            to_good: 1.0 / burst,
+            bad: false,
+        }
+    }
+
+    fn lose(&mut self, dice: &mut Dice) -> bool {
+        let roll = dice.next();
+        self.bad = if self.bad {
+            roll >= self.to_good
+        } else {
+            roll < self.to_bad
+        };
+        self.bad
+    }
+}
+
+/// Packets waiting for their due time: (due, arrival order, bytes), earliest first.
+type Queue = Arc<(Mutex<BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>>, Condvar)>;
+/// Sends one packet on to its side of the link.
+type Deliver = Box<dyn Fn(&[u8]) + Send>;
+
+pub struct Relay {
+    /// Where the client (e.g. an SRT caller) sends to instead of the server.
+    pub port: u16,
+    /// Client → server.
+    pub forward: Arc<DirectionStats>,
+    /// Server → client.
+    pub backward: Arc<DirectionStats>,
+    cut: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    queues: Vec<Queue>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Relays between a client (whoever sends to `port` first) and `server`.
+    pub fn start(
+        server: SocketAddr,
+        forward: Impairment,
+        backward: Impairment,
+        seed: u64,
+    ) -> Relay {
+        let front = UdpSocket::bind("127.0.0.1:0").expect("bind relay front");
+        let back = UdpSocket::bind("127.0.0.1:0").expect("bind relay back");
+        back.connect(server).expect("connect relay to server");
+        for s in [&front, &back] {
+            s.set_read_timeout(Some(Duration::from_millis(50)))
+                .expect("read timeout");
+        }
+        let port = front.local_addr().expect("front address").port();
+        let client: Arc<Mutex<Option<SocketAddr>>> = Arc::new(Mutex::new(None));
+        let (cut, stop) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let stats = (
+            Arc::new(DirectionStats::default()),
+            Arc::new(DirectionStats::default()),
+        );
+        let to_server: Queue = Arc::default();
+        let to_client: Queue = Arc::default();
+        let mut threads = Vec::new();
+
+        // Receivers: impair, then queue for the due time.
+        let receive = |socket: UdpSocket,
+                       queue: Queue,
+                       impairment: Impairment,
+                       stats: Arc<DirectionStats>,
+                       learn_client: Option<Arc<Mutex<Option<SocketAddr>>>>,
+                       seed: u64| {
+            let (cut, stop) = (cut.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut dice = Dice(seed | 1);
+                let mut loss = LossModel::new(impairment.loss, impairment.burst);
+                let mut order = 0u64;
+                let mut buf = vec![0u8; 65536];
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                        continue;
+                    };
+                    if let Some(client) = &learn_client {
+                        *client.lock().unwrap_or_else(|p| p.into_inner()) = Some(from);
+                    }
+                    stats.received.fetch_add(1, Ordering::Relaxed);
+                    if cut.load(Ordering::Relaxed) || loss.lose(&mut dice) {
+                        stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let copies = if dice.next() < impairment.duplicate {
+                        stats.duplicated.fetch_add(1, Ordering::Relaxed);
+                        2
+                    } else {
+                        1
+                    };
+                    for _ in 0..copies {
+                        let extra = impairment.jitter.mul_f64(dice.next());
+                        let due = Instant::now() + impairment.delay + extra;
+                        order += 1;
+                        let (heap, ready) = &*queue;
+                        heap.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(Reverse((due, order, buf[..n].to_vec())));
+                        ready.notify_one();
+                    }
+                }
+            })
+        };
+        let front_rx = front.try_clone().expect("clone front");
+        let back_rx = back.try_clone().expect("clone back");
+        threads.push(receive(
+            front_rx,
+            to_server.clone(),
+            forward,
+            stats.0.clone(),
+            Some(client.clone()),
+            seed,
+        ));
+        threads.push(receive(
+            back_rx,
+            to_client.clone(),
+            backward,
+            stats.1.clone(),
+            None,
+            seed.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15,
+        ));
+
+        // Senders: release each packet at its due time.
+        let send = |queue: Queue, deliver: Deliver| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let (heap, ready) = &*queue;
+                let mut heap = heap.lock().unwrap_or_else(|p| p.into_inner());
+                while !stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    match heap.peek() {
+                        Some(Reverse((due, _, _))) if *due <= now => {
+                            if let Some(Reverse((_, _, packet))) = heap.pop() {
+                                drop(heap);
+                                deliver(&packet);
+                                heap = queue.0.lock().unwrap_or_else(|p| p.into_inner());
+                            }
+                        }
+                        Some(Reverse((due, _, _))) => {
+                            let wait = *due - now;
+                            heap = ready
+                                .wait_timeout(heap, wait)
+                                .map(|(g, _)| g)
+                                .unwrap_or_else(|p| p.into_inner().0);
+                        }
+                        None => {
+                            heap = ready
+                                .wait_timeout(heap, Duration::from_millis(50))
+                                .map(|(g, _)| g)
+                                .unwrap_or_else(|p| p.into_inner().0);
+                        }
+                    }
+                }
+            })
+        };
+        threads.push(send(
+            to_server.clone(),
+            Box::new(move |p| {
+                let _ = back.send(p);
+            }),
+        ));
+        let client_for_send = client.clone();
+        threads.push(send(
+            to_client.clone(),
+            Box::new(move |p| {
+                let to = *client_for_send.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(to) = to {
+                    let _ = front.send_to(p, to);
+                }
+            }),
+        ));
+        Relay {
+            port,
+            forward: stats.0,
+            backward: stats.1,
+            cut,
+            stop,
+            queues: vec![to_server, to_client],
+            threads,
+        }
+    }
+
+    /// Cuts the link (both directions) or restores it.
+    pub fn cut(&self, cut: bool) {
+        self.cut.store(cut, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for q in &self.queues {
+            q.1.notify_all();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loss_model_hits_its_rate_and_burst_length() {
+        for (rate, burst) in [(0.05, 1.0), (0.10, 4.0)] {
+            let mut dice = Dice(42);
+            let mut model = LossModel::new(rate, burst);
+            let n = 200_000;
+            let (mut lost, mut bursts, mut was_lost) = (0u32, 0u32, false);
+            for _ in 0..n {
+                let l = model.lose(&mut dice);
+                if l {
+                    lost += 1;
+                    if !was_lost {
+                        bursts += 1;
+                    }
+                }
+                was_lost = l;
+            }
+            let measured = f64::from(lost) / f64::from(n);
+            let mean_burst = f64::from(lost) / f64::from(bursts);
+            assert!(
+                (measured - rate).abs() < rate * 0.1,
+                "loss {measured} for {rate}"
+            );
+            assert!(
+                (mean_burst - burst).abs() < burst * 0.15 + 0.1,
+                "burst {mean_burst} for {burst}"
+            );
+        }
+    }
+
+    #[test]
+    fn packets_cross_with_the_delay_and_a_cut_stops_them() {
+        let server = UdpSocket::bind("127.0.0.1:0").expect("server");
+        server
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("timeout");
+        let relay = Relay::start(
+            server.local_addr().expect("addr"),
+            Impairment::lossy(40, 0.0),
+            Impairment::clean(),
+            7,
+        );
+        let client = UdpSocket::bind("127.0.0.1:0").expect("client");
+        let sent = Instant::now();
+        client
+            .send_to(b"hello", ("127.0.0.1", relay.port))
+            .expect("send");
+        let mut buf = [0u8; 16];
+        let (n, _) = server.recv_from(&mut buf).expect("delivered");
+        assert_eq!(&buf[..n], b"hello");
+        assert!(sent.elapsed() >= Duration::from_millis(40), "delay applied");
+        relay.cut(true);
+        client
+            .send_to(b"lost", ("127.0.0.1", relay.port))
+            .expect("send");
+        assert!(
+            server.recv_from(&mut buf).is_err(),
+            "a cut link delivers nothing"
+        );
+        assert_eq!(relay.forward.dropped.load(Ordering::Relaxed), 1);
+    }
+}

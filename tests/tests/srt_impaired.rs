@@ -1,0 +1,106 @@
+//! Issue #5 §7: SRT under real impairment, measured at a real receiver. The project's relay
+//! (`feedline_tests::impair`) sits between our SRT listener output and `srt-live-transmit`:
+//! 25 ms each way (50 ms RTT) and independent loss on both directions. SRT latency is 4×RTT.
+//! `FEEDLINE_FULL=1` runs the issue's full 60 s, otherwise 20 s.
+//!
+//! Ignored until it holds: over four runs here, 0, 0, 1 and 1 continuity errors (a packet and all
+//! its retransmissions lost), so srtsink's ARQ alone at 4×RTT does not reach the issue's "0".
+
+use feedline_tests::appliance::Appliance;
+use feedline_tests::feed::assert_ts_continuity;
+use feedline_tests::impair::{Impairment, Relay};
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
+use std::time::Duration;
+
+const RTT_MS: u64 = 50;
+const LATENCY_MS: u64 = 4 * RTT_MS;
+
+fn seconds() -> u64 {
+    if std::env::var("FEEDLINE_FULL").is_ok_and(|v| v == "1") {
+        60
+    } else {
+        20
+    }
+}
+
+#[test]
+#[ignore = "issue #5 target not met yet: GStreamer's srtsink alone loses a packet about once a \
+            minute here (see the issue note); run with --ignored to measure"]
+fn srt_at_5_percent_loss_and_50_ms_rtt_loses_nothing() {
+    require_tool("srt-live-transmit");
+    let port = free_port();
+    let app = Appliance::start(&two_rung_config(&srt_output(
+        "lossy",
+        "listener",
+        port,
+        &format!("latency_ms = {LATENCY_MS}\n"),
+    )));
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
+    let link = Impairment::lossy(RTT_MS / 2, 0.05);
+    let relay = Relay::start(
+        format!("127.0.0.1:{port}").parse().expect("address"),
+        link,
+        link,
+        20261122,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("lossy.ts");
+    let mut rx = Receiver::srt_live_transmit(
+        &format!("srt://127.0.0.1:{}?latency={LATENCY_MS}", relay.port),
+        &capture,
+    );
+    rx.wait_for_bytes(1, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("nothing through the lossy link:\n{}", app.log()));
+    // The first second is the link settling (SRT starts from a default RTT estimate): it is
+    // reported, but the claim is about the stream after it.
+    std::thread::sleep(Duration::from_secs(1));
+    let settled_at = rx.captured_bytes() as usize / 188 * 188;
+    std::thread::sleep(Duration::from_secs(seconds()));
+    rx.stop();
+    let bytes = std::fs::read(&capture).expect("capture");
+    let startup = feedline_tests::ts::check(&bytes[..settled_at.min(bytes.len())]);
+    let settled = feedline_tests::ts::check(&bytes[settled_at.min(bytes.len())..]);
+    println!(
+        "first second: {} packets, {} continuity errors {:?}; after it: {} packets, {} continuity errors {:?}",
+        startup.packets, startup.continuity_errors, startup.errors, settled.packets, settled.continuity_errors, settled.errors
+    );
+
+    // The link really was that bad, in both directions.
+    for (direction, stats) in [
+        ("to the sender", &relay.forward),
+        ("to the receiver", &relay.backward),
+    ] {
+        let loss = stats.loss_fraction();
+        assert!(
+            (0.035..0.065).contains(&loss),
+            "loss {direction}: {loss:.3}"
+        );
+    }
+    let report = assert_ts_continuity(&capture);
+    let packets = feedline_tests::analysis::packets(&capture, 0);
+    let gaps: Vec<i64> = packets
+        .windows(2)
+        .map(|w| w[1].dts - w[0].dts)
+        .filter(|g| *g > 3000 + 1500)
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "frames lost (DTS gaps in 90 kHz ticks): {gaps:?}"
+    );
+    let span =
+        packets.last().map(|p| p.dts).unwrap_or(0) - packets.first().map(|p| p.dts).unwrap_or(0);
+    assert!(
+        span as f64 / 90_000.0 > seconds() as f64 * 0.9,
+        "only {:.1} s of video arrived",
+        span as f64 / 90_000.0
+    );
+    println!(
+        "srt 5% loss, {RTT_MS} ms RTT, latency {LATENCY_MS} ms, {} s: {} TS packets, 0 continuity errors, 0 lost frames; relay dropped {} of {} packets to the receiver",
+        seconds(),
+        report.packets,
+        relay.backward.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        relay.backward.received.load(std::sync::atomic::Ordering::Relaxed),
+    );
+}
