@@ -133,6 +133,17 @@ impl Relay {
         seed: u64,
     ) -> Relay {
         let front = UdpSocket::bind("127.0.0.1:0").expect("bind relay front");
+        Relay::start_on(front, server, forward, backward, seed)
+    }
+
+    /// As `start`, with the client-facing socket given (RTP/RTCP need a chosen port pair).
+    pub fn start_on(
+        front: UdpSocket,
+        server: SocketAddr,
+        forward: Impairment,
+        backward: Impairment,
+        seed: u64,
+    ) -> Relay {
         let back = UdpSocket::bind("127.0.0.1:0").expect("bind relay back");
         back.connect(server).expect("connect relay to server");
         for s in [&front, &back] {
@@ -292,6 +303,25 @@ impl Drop for Relay {
             let _ = t.join();
         }
     }
+}
+
+/// Two bound loopback sockets on ports P and P+1 with P even, as RTP and RTCP want them.
+pub fn even_port_pair() -> (UdpSocket, UdpSocket) {
+    for _ in 0..200 {
+        let probe = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = probe.local_addr().expect("address").port() & !1;
+        drop(probe);
+        if port < 1024 {
+            continue;
+        }
+        if let (Ok(rtp), Ok(rtcp)) = (
+            UdpSocket::bind(("127.0.0.1", port)),
+            UdpSocket::bind(("127.0.0.1", port + 1)),
+        ) {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no free even UDP port pair on loopback");
 }
 
 #[cfg(test)]

@@ -32,17 +32,22 @@ impl Receiver {
 
     /// `ffmpeg -i <url> -map 0 -c copy capture.ts` for `seconds` of media.
     pub fn ffmpeg(url: &str, seconds: u32, capture: &Path) -> Receiver {
+        Receiver::ffmpeg_with(&[], url, seconds, capture)
+    }
+
+    /// As `ffmpeg`, with input options before `-i` (e.g. `-rist_profile simple`).
+    pub fn ffmpeg_with(
+        input_options: &[&str],
+        url: &str,
+        seconds: u32,
+        capture: &Path,
+    ) -> Receiver {
         let stderr = capture.with_extension("stderr");
         let err = std::fs::File::create(&stderr).expect("stderr file");
         let child = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-nostdin",
-                "-loglevel",
-                "warning",
-                "-i",
-                url,
-            ])
+            .args(["-hide_banner", "-nostdin", "-loglevel", "warning"])
+            .args(input_options)
+            .args(["-i", url])
             .args([
                 "-map",
                 "0",

@@ -40,6 +40,16 @@ pub enum OutputTransport {
         /// Interface for multicast.
         interface: Option<String>,
     },
+    /// RIST Simple Profile (RTP with RTCP NACK retransmission): RTP to `port`, RTCP on
+    /// `port + 1`.
+    Rist {
+        /// The receiver's address.
+        address: String,
+        /// Even; RTCP uses the next port.
+        port: u16,
+        /// How long sent packets are kept for retransmission.
+        buffer_ms: u32,
+    },
     /// A local TS recording.
     File { path: PathBuf },
 }
@@ -82,6 +92,19 @@ enum OutputRepr {
         ttl: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         interface: Option<String>,
+    },
+    Rist {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
+        address: String,
+        port: u16,
+        #[serde(default = "default_rist_buffer")]
+        buffer_ms: u32,
     },
     File {
         #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
@@ -143,6 +166,23 @@ impl From<OutputRepr> for Output {
                     interface,
                 },
             },
+            OutputRepr::Rist {
+                name,
+                renditions,
+                copy_of,
+                address,
+                port,
+                buffer_ms,
+            } => Output {
+                name,
+                renditions,
+                copy_of,
+                transport: OutputTransport::Rist {
+                    address,
+                    port,
+                    buffer_ms,
+                },
+            },
             OutputRepr::File {
                 name,
                 renditions,
@@ -201,6 +241,18 @@ impl From<Output> for OutputRepr {
                 ttl,
                 interface,
             },
+            OutputTransport::Rist {
+                address,
+                port,
+                buffer_ms,
+            } => OutputRepr::Rist {
+                name,
+                renditions,
+                copy_of,
+                address,
+                port,
+                buffer_ms,
+            },
             OutputTransport::File { path } => OutputRepr::File {
                 name,
                 renditions,
@@ -256,6 +308,10 @@ fn any_address() -> String {
 fn default_latency() -> u32 {
     120
 }
+/// RIST's usual retransmission buffer (librist's default too).
+fn default_rist_buffer() -> u32 {
+    1000
+}
 fn default_ttl() -> u32 {
     16
 }
@@ -265,6 +321,7 @@ impl OutputTransport {
         match self {
             OutputTransport::Srt { .. } => "srt",
             OutputTransport::Udp { .. } => "udp",
+            OutputTransport::Rist { .. } => "rist",
             OutputTransport::File { .. } => "file",
         }
     }

@@ -36,6 +36,8 @@ pub const BITRATE_KBPS: (u32, u32) = (100, 100_000);
 pub const WIDTH: (u32, u32) = (16, 7680);
 pub const HEIGHT: (u32, u32) = (16, 4320);
 pub const SRT_LATENCY_MS: (u32, u32) = (20, 10_000);
+/// RIST retransmission buffer: librist accepts 50 ms to 30 s.
+pub const RIST_BUFFER_MS: (u32, u32) = (50, 30_000);
 pub const PASSPHRASE_CHARS: (usize, usize) = (10, 79);
 
 struct Errors(Vec<FieldError>);
@@ -502,6 +504,24 @@ fn check_transport(
             check_address(errors, format!("{oat}.address"), address);
             check_port(errors, format!("{oat}.port"), *port);
             errors.range(format!("{oat}.ttl"), *ttl, (1, 255));
+        }
+        OutputTransport::Rist {
+            address,
+            port,
+            buffer_ms,
+        } => {
+            check_address(errors, format!("{oat}.address"), address);
+            if address == "0.0.0.0" || address == "::" {
+                errors.push(format!("{oat}.address"), "needs the receiver's address");
+            }
+            check_port(errors, format!("{oat}.port"), *port);
+            if port % 2 == 1 || *port == u16::MAX - 1 {
+                errors.push(
+                    format!("{oat}.port"),
+                    "RIST needs an even port (RTCP uses the next one)",
+                );
+            }
+            errors.range(format!("{oat}.buffer_ms"), *buffer_ms, RIST_BUFFER_MS);
         }
         OutputTransport::File { path } => {
             if path.as_os_str().is_empty() {

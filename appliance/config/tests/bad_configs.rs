@@ -136,6 +136,22 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].renditions[1]: no rendition named \"4k\" in this channel's ladder",
         ),
         (
+            "RIST on an odd port",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rist\"\naddress = \"203.0.113.7\"\nport = 9001",
+            )),
+            "channels[0].outputs[1].port: RIST needs an even port (RTCP uses the next one)",
+        ),
+        (
+            "RIST buffer too small",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rist\"\naddress = \"203.0.113.7\"\nport = 9002\nbuffer_ms = 10",
+            )),
+            "channels[0].outputs[1].buffer_ms: must be between 50 and 30000",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",

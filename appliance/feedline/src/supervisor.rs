@@ -5,7 +5,7 @@ use crate::diff;
 use crate::sampler::{transitions, ChannelSample, Sampler};
 use feedline_api::status::{ApplianceStatus, Hardware};
 use feedline_api::{Applied, ConfigEdit, Control, ControlError, EventLog, ProgramThumbnail};
-use feedline_config::{Channel, Config, FieldError, OutputTransport};
+use feedline_config::{Channel, Config, FieldError};
 use feedline_media::ChannelRunner;
 use feedline_store::{AuditEntry, Severity, Store, StoreError};
 use gstreamer::glib;
@@ -39,14 +39,6 @@ pub struct Supervisor {
     /// Channels started and not yet finished; counted only for file mode's exit.
     unfinished: AtomicUsize,
     shutting_down: AtomicBool,
-}
-
-fn transport_kind(t: &OutputTransport) -> &'static str {
-    match t {
-        OutputTransport::Srt { .. } => "srt",
-        OutputTransport::Udp { .. } => "udp",
-        OutputTransport::File { .. } => "file",
-    }
 }
 
 impl Supervisor {
@@ -182,7 +174,7 @@ impl Supervisor {
                     outputs: c
                         .outputs
                         .iter()
-                        .map(|o| (o.name.clone(), transport_kind(&o.transport).to_string()))
+                        .map(|o| (o.name.clone(), o.transport.kind().to_string()))
                         .collect(),
                     media: running.runners.get(&c.name).map(ChannelRunner::status),
                 })

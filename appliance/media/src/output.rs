@@ -264,13 +264,17 @@ impl Runner {
                 .prop("max-bytes", NETWORK_QUEUE_BYTES)
                 .prop("leaky-type", "downstream");
         }
-        let sink_spec = transport::sink_spec(&self.output.transport, &prefix);
-        let src = src_spec.build().map_err(|e| e.to_string())?;
-        let sink = sink_spec.build().map_err(|e| e.to_string())?;
-        pipeline
-            .add_many([&src, &sink])
+        if transport::stamps_arrival_time(&self.output.transport) {
+            src_spec = src_spec.prop("do-timestamp", true);
+        }
+        let mut chain = vec![src_spec];
+        chain.extend(transport::payloader_specs(&self.output.transport, &prefix));
+        chain.push(transport::sink_spec(&self.output.transport, &prefix));
+        let elements = crate::spec::build_chain(pipeline.upcast_ref::<gst::Bin>(), &chain)
             .map_err(|e| e.to_string())?;
-        src.link(&sink).map_err(|e| e.to_string())?;
+        let (Some(src), Some(sink)) = (elements.first().cloned(), elements.last().cloned()) else {
+            return Err("empty output chain".into());
+        };
         self.log_first_packet(&sink);
         let appsrc = src
             .downcast::<gst_app::AppSrc>()

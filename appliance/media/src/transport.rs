@@ -69,11 +69,36 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             }
             sink
         }
+        OutputTransport::Rist {
+            address,
+            port,
+            buffer_ms,
+        } => ElementSpec::new("ristsink", name)
+            .prop("address", address)
+            .prop("port", port)
+            .prop("sender-buffer", buffer_ms),
         OutputTransport::File { path } => ElementSpec::new("filesink", name)
             .prop("location", path.display())
             .prop("sync", false)
             .prop("async", false),
     }
+}
+
+/// What goes between the TS and the sink: RIST carries the TS in RTP (seven TS packets per RTP
+/// packet, as our muxer aligns them).
+pub fn payloader_specs(transport: &OutputTransport, prefix: &str) -> Vec<ElementSpec> {
+    match transport {
+        OutputTransport::Rist { .. } => {
+            vec![ElementSpec::new("rtpmp2tpay", format!("{prefix}-rtp"))]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// RTP needs timestamps that advance: the transport stamps buffers as they arrive (the encoder's
+/// timestamps mean nothing on the transport's own clock).
+pub fn stamps_arrival_time(transport: &OutputTransport) -> bool {
+    matches!(transport, OutputTransport::Rist { .. })
 }
 
 /// A recording must be complete, so its queue blocks; a network output must never hold the

@@ -86,3 +86,23 @@ fn every_srt_property_exists_on_the_installed_srtsink() {
             .expect("srtsink accepts our properties");
     }
 }
+
+#[test]
+fn rist_output_is_rtp_payloaded_time_stamped_and_sent_with_its_buffer() {
+    let rist = OutputTransport::Rist {
+        address: "203.0.113.9".into(),
+        port: 5004,
+        buffer_ms: 1500,
+    };
+    let mut chain = feedline_media::transport::payloader_specs(&rist, "o");
+    chain.push(sink_spec(&rist, "o"));
+    assert_eq!(
+        to_launch_line(&chain),
+        "rtpmp2tpay name=o-rtp ! ristsink name=o-sink address=203.0.113.9 port=5004 sender-buffer=1500"
+    );
+    assert!(feedline_media::transport::stamps_arrival_time(&rist));
+    gstreamer::init().expect("gst");
+    for spec in &chain {
+        spec.build().expect("the installed plugins build every RIST element");
+    }
+}

@@ -152,6 +152,15 @@ export type Output =
       interface?: string | null;
       renditions?: string[] | null;
     }
+  | {
+      type: 'rist';
+      name: string;
+      address: string;
+      port: number;
+      buffer_ms?: number;
+      renditions?: string[] | null;
+      copy_of?: string | null;
+    }
   | { type: 'file'; name: string; path: string; renditions?: string[] | null };
 
 export interface Channel {

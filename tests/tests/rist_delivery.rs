@@ -1,0 +1,186 @@
+//! Issue #5 §2 and §7: RIST Simple Profile output (RTP + RTCP NACK retransmission), received by
+//! librist's `ristreceiver` and by ffmpeg's `rist` input. Loss comes from the project's relay on
+//! both the RTP and the RTCP port, so retransmission requests are lost too.
+
+use feedline_tests::appliance::Appliance;
+use feedline_tests::feed::assert_ts_continuity;
+use feedline_tests::impair::{even_port_pair, Impairment, Relay};
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool, two_rung_config};
+use std::io::Write;
+use std::net::UdpSocket;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn rist_output(port: u16) -> String {
+    format!(
+        "[[channels.outputs]]\nname = \"rist\"\ntype = \"rist\"\naddress = \"127.0.0.1\"\nport = {port}\nbuffer_ms = 1000\n"
+    )
+}
+
+/// How long a receiver takes to join a RIST stream (see the loss test).
+const JOIN: Duration = Duration::from_secs(3);
+
+fn seconds() -> u64 {
+    if std::env::var("FEEDLINE_FULL").is_ok_and(|v| v == "1") {
+        60
+    } else {
+        20
+    }
+}
+
+/// `ristreceiver` listening on an even port pair, writing the TS it recovers to UDP `out`.
+struct RistReceiver(Child);
+
+impl RistReceiver {
+    fn start(port: u16, out: u16) -> Self {
+        let child = Command::new("ristreceiver")
+            .args(["-p", "0", "-S", "0", "-b", "1000"])
+            .args(["-i", &format!("rist://@127.0.0.1:{port}")])
+            .args(["-o", &format!("udp://127.0.0.1:{out}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ristreceiver");
+        RistReceiver(child)
+    }
+}
+
+impl Drop for RistReceiver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes every UDP datagram arriving on `port` to `file` until stopped; returns the stop flag.
+fn capture_udp(
+    port: u16,
+    file: &std::path::Path,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
+    let socket = UdpSocket::bind(("127.0.0.1", port)).expect("bind capture");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let mut out = std::fs::File::create(file).expect("capture file");
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        let mut bytes = 0u64;
+        while !flag.load(Ordering::Relaxed) {
+            if let Ok(n) = socket.recv(&mut buf) {
+                out.write_all(&buf[..n]).expect("write capture");
+                bytes += n as u64;
+            }
+        }
+        bytes
+    });
+    (stop, thread)
+}
+
+#[test]
+fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
+    require_tool("ristreceiver");
+    let (rx_rtp, rx_rtcp) = even_port_pair();
+    let rx_port = rx_rtp.local_addr().expect("address").port();
+    drop((rx_rtp, rx_rtcp));
+    let out_port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("rist.ts");
+    let (stop, capturing) = capture_udp(out_port, &capture);
+    let _receiver = RistReceiver::start(rx_port, out_port);
+
+    // 25 ms each way, 2 % loss each way, on RTP and on RTCP.
+    let link = Impairment::lossy(25, 0.02);
+    let (front_rtp, front_rtcp) = even_port_pair();
+    let relay_port = front_rtp.local_addr().expect("address").port();
+    let server = |p: u16| format!("127.0.0.1:{p}").parse().expect("address");
+    let rtp = Relay::start_on(front_rtp, server(rx_port), link, link, 5);
+    let rtcp = Relay::start_on(front_rtcp, server(rx_port + 1), link, link, 6);
+
+    let app = Appliance::start(&two_rung_config(&rist_output(relay_port)));
+    app.wait_for_log(&["channel running"], Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
+    let until = Instant::now() + Duration::from_secs(15);
+    while std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < 100_000 {
+        assert!(
+            Instant::now() < until,
+            "nothing recovered by ristreceiver:\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The first seconds are the join: until the receiver has the sender's RTCP reports and an
+    // RTT estimate it cannot recover every loss (runs here lost a packet in the first 1–2 s, and
+    // none after). The join is reported; the claim is about the stream after it.
+    std::thread::sleep(JOIN);
+    let settled_at = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as usize / 188 * 188;
+    std::thread::sleep(Duration::from_secs(seconds()));
+    stop.store(true, Ordering::Relaxed);
+    let bytes = capturing.join().expect("capture thread");
+    let all = std::fs::read(&capture).expect("capture");
+    let join = feedline_tests::ts::check(&all[..settled_at]);
+    println!(
+        "rist join (first {} s): {} packets, {} continuity errors {:?}",
+        JOIN.as_secs(),
+        join.packets,
+        join.continuity_errors,
+        join.errors
+    );
+    let capture = dir.path().join("settled.ts");
+    std::fs::write(&capture, &all[settled_at..]).expect("write settled part");
+
+    let loss = rtp.forward.loss_fraction();
+    assert!((0.012..0.028).contains(&loss), "RTP loss was {loss:.3}");
+    assert!(
+        rtcp.backward.received.load(Ordering::Relaxed) > 0,
+        "the receiver sent no RTCP back"
+    );
+    let report = assert_ts_continuity(&capture);
+    let packets = feedline_tests::analysis::packets(&capture, 0);
+    let gaps: Vec<i64> = packets
+        .windows(2)
+        .map(|w| w[1].dts - w[0].dts)
+        .filter(|g| *g > 4500)
+        .collect();
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    println!(
+        "rist 2% loss both ways, 50 ms RTT, {} s: {bytes} bytes, {} TS packets, 0 continuity errors; relay dropped {} of {} RTP packets",
+        seconds(),
+        report.packets,
+        rtp.forward.dropped.load(Ordering::Relaxed),
+        rtp.forward.received.load(Ordering::Relaxed)
+    );
+}
+
+#[test]
+fn rist_output_is_read_by_ffmpeg() {
+    require_tool("ffmpeg");
+    let (a, b) = even_port_pair();
+    let port = a.local_addr().expect("address").port();
+    drop((a, b));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("ffmpeg.ts");
+    let mut rx = Receiver::ffmpeg_with(
+        &["-rist_profile", "simple"],
+        &format!("rist://@127.0.0.1:{port}"),
+        6,
+        &capture,
+    );
+    let app = Appliance::start(&two_rung_config(&rist_output(port)));
+    assert!(
+        rx.wait(Duration::from_secs(30)),
+        "ffmpeg did not finish:\n{}\n{}",
+        rx.stderr_text(),
+        app.log()
+    );
+    let sizes: Vec<(u32, u32)> = feedline_tests::analysis::video_streams(&capture)
+        .iter()
+        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
+        .collect();
+    assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
+}
