@@ -103,6 +103,7 @@ fn rist_output_is_rtp_payloaded_time_stamped_and_sent_with_its_buffer() {
     assert!(feedline_media::transport::stamps_arrival_time(&rist));
     gstreamer::init().expect("gst");
     for spec in &chain {
-        spec.build().expect("the installed plugins build every RIST element");
+        spec.build()
+            .expect("the installed plugins build every RIST element");
     }
 }
