@@ -94,6 +94,16 @@ pub fn packets(file: &Path, stream_index: u32) -> Vec<Packet> {
 
 /// The `pic_timing` SEI timecode of each decoded frame, in presentation order (None where a
 /// frame carries none).
+/// Steps between consecutive decode timestamps (90 kHz ticks) larger than `limit`: frames that
+/// never arrived.
+pub fn dts_gaps(packets: &[Packet], limit: i64) -> Vec<i64> {
+    packets
+        .windows(2)
+        .map(|w| w[1].dts - w[0].dts)
+        .filter(|gap| *gap > limit)
+        .collect()
+}
+
 pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
     let v = ffprobe(
         &[

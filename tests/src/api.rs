@@ -159,6 +159,16 @@ impl Client {
         )
     }
 
+    /// A JSON merge patch (RFC 7396), as the channel endpoints take it.
+    pub fn merge_patch(&self, path: &str, patch: &serde_json::Value) -> Reply {
+        self.request(
+            "PATCH",
+            path,
+            Some(("application/merge-patch+json", patch.to_string().as_bytes())),
+            &[],
+        )
+    }
+
     pub fn request(
         &self,
         method: &str,

@@ -301,15 +301,7 @@ fn changing_output_b_restarts_only_b_while_a_keeps_streaming() {
     // B's latency changes; A's settings are sent unchanged.
     let mut outs = admin.get("/api/v1/channels/test").json()["outputs"].clone();
     outs[1]["latency_ms"] = json!(400);
-    let applied = admin.request(
-        "PATCH",
-        "/api/v1/channels/test",
-        Some((
-            "application/merge-patch+json",
-            json!({"outputs": outs}).to_string().as_bytes(),
-        )),
-        &[],
-    );
+    let applied = admin.merge_patch("/api/v1/channels/test", &json!({"outputs": outs}));
     assert_eq!(applied.status, 200, "{applied:?}");
     assert_eq!(applied.json()["restarted_outputs"], json!(["test/b"]));
     assert_eq!(applied.json()["restarted_channels"], json!([]));
@@ -352,11 +344,7 @@ fn assert_a_never_noticed(
     assert!(report.packets > 5000, "{} packets", report.packets);
     let pts = feedline_tests::analysis::packets(capture_a, 0);
     // 90 kHz ticks: one frame at 30 fps is 3000; anything over two frames is a gap.
-    let gaps: Vec<i64> = pts
-        .windows(2)
-        .map(|w| w[1].dts - w[0].dts)
-        .filter(|g| *g > 6000)
-        .collect();
+    let gaps = feedline_tests::analysis::dts_gaps(&pts, 6000);
     assert!(
         gaps.is_empty(),
         "A's video has DTS gaps (90 kHz ticks): {gaps:?}"
@@ -369,15 +357,7 @@ fn assert_a_never_noticed(
 }
 
 fn patch_outputs(admin: &Client, outputs: &serde_json::Value) -> serde_json::Value {
-    let applied = admin.request(
-        "PATCH",
-        "/api/v1/channels/test",
-        Some((
-            "application/merge-patch+json",
-            json!({ "outputs": outputs }).to_string().as_bytes(),
-        )),
-        &[],
-    );
+    let applied = admin.merge_patch("/api/v1/channels/test", &json!({ "outputs": outputs }));
     assert_eq!(applied.status, 200, "{applied:?}");
     let applied = applied.json();
     assert_eq!(applied["restarted_channels"], json!([]), "{applied}");

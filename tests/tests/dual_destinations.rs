@@ -56,15 +56,7 @@ fn a_copy_added_while_running_carries_the_same_ts_byte_for_byte() {
     b["name"] = json!("b");
     b["port"] = json!(port_b);
     b["copy_of"] = json!(COPY_OF);
-    let applied = admin.request(
-        "PATCH",
-        "/api/v1/channels/test",
-        Some((
-            "application/merge-patch+json",
-            json!({ "outputs": [a, b] }).to_string().as_bytes(),
-        )),
-        &[],
-    );
+    let applied = admin.merge_patch("/api/v1/channels/test", &json!({ "outputs": [a, b] }));
     assert_eq!(applied.status, 200, "{applied:?}");
     assert_eq!(applied.json()["added_outputs"], json!(["test/b"]));
     let mut rx_b = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{port_b}"), &capture_b);

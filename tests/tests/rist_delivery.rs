@@ -142,11 +142,7 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
     );
     let report = assert_ts_continuity(&capture);
     let packets = feedline_tests::analysis::packets(&capture, 0);
-    let gaps: Vec<i64> = packets
-        .windows(2)
-        .map(|w| w[1].dts - w[0].dts)
-        .filter(|g| *g > 4500)
-        .collect();
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 4500);
     assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
     println!(
         "rist 2% loss both ways, 50 ms RTT, {} s: {bytes} bytes, {} TS packets, 0 continuity errors; relay dropped {} of {} RTP packets",

@@ -81,11 +81,7 @@ fn srt_at_5_percent_loss_and_50_ms_rtt_loses_nothing() {
     }
     let report = assert_ts_continuity(&capture);
     let packets = feedline_tests::analysis::packets(&capture, 0);
-    let gaps: Vec<i64> = packets
-        .windows(2)
-        .map(|w| w[1].dts - w[0].dts)
-        .filter(|g| *g > 3000 + 1500)
-        .collect();
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 3000 + 1500);
     assert!(
         gaps.is_empty(),
         "frames lost (DTS gaps in 90 kHz ticks): {gaps:?}"

@@ -181,6 +181,26 @@ fn state_set(
     });
 }
 
+/// One labelled item per element of each channel's `items`: labels `channel` and `label`, the
+/// latter's value from `value(index, item)`.
+fn per_channel<'a, T>(
+    status: &'a ApplianceStatus,
+    label: &'static str,
+    items: impl Fn(&'a crate::status::ChannelLive) -> &'a [T],
+    value: impl Fn(usize, &T) -> String,
+) -> Vec<(Labels, &'a T)> {
+    let mut labelled = Vec::new();
+    for c in &status.channels {
+        for (i, item) in items(c).iter().enumerate() {
+            labelled.push((
+                vec![("channel", c.name.clone()), (label, value(i, item))],
+                item,
+            ));
+        }
+    }
+    labelled
+}
+
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
     use crate::status::{AudioLevelLive, ChannelLive, OutputLive, RenditionLive, SrtLive};
     let mut root = Registry::default();
@@ -278,21 +298,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
-    let audio: Vec<(Labels, &AudioLevelLive)> = status
-        .channels
-        .iter()
-        .flat_map(|c| {
-            c.input.audio_levels.iter().enumerate().map(move |(i, l)| {
-                (
-                    vec![
-                        ("channel", c.name.clone()),
-                        ("audio_channel", (i + 1).to_string()),
-                    ],
-                    l,
-                )
-            })
-        })
-        .collect();
+    let audio: Vec<(Labels, &AudioLevelLive)> = per_channel(
+        status,
+        "audio_channel",
+        |c| &c.input.audio_levels,
+        |i, _| (i + 1).to_string(),
+    );
     gauges(
         reg,
         &audio,
@@ -312,18 +323,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
-    let rungs: Vec<(Labels, &RenditionLive)> = status
-        .channels
-        .iter()
-        .flat_map(|c| {
-            c.renditions.iter().map(move |r| {
-                (
-                    vec![("channel", c.name.clone()), ("rendition", r.name.clone())],
-                    r,
-                )
-            })
-        })
-        .collect();
+    let rungs: Vec<(Labels, &RenditionLive)> = per_channel(
+        status,
+        "rendition",
+        |c| &c.renditions,
+        |_, r| r.name.clone(),
+    );
     counters(
         reg,
         &rungs,
@@ -362,18 +367,8 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
-    let outputs: Vec<(Labels, &OutputLive)> = status
-        .channels
-        .iter()
-        .flat_map(|c| {
-            c.outputs.iter().map(move |o| {
-                (
-                    vec![("channel", c.name.clone()), ("output", o.name.clone())],
-                    o,
-                )
-            })
-        })
-        .collect();
+    let outputs: Vec<(Labels, &OutputLive)> =
+        per_channel(status, "output", |c| &c.outputs, |_, o| o.name.clone());
     let states: Vec<(Labels, &str)> = outputs
         .iter()
         .map(|(l, o)| (l.clone(), o.state.as_str()))

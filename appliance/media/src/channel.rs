@@ -175,7 +175,7 @@ impl ChannelRunner {
         // rebuilds.
         let live = self.outputs.wait_applied(generation, RESHAPE_WAIT);
         info!(channel = %self.name, added = ?changes.added, removed = ?changes.removed,
-            transport = ?changes.transport, renditions = ?changes.renditions, live,
+            transport = ?changes.transport, content = ?changes.content, live,
             "outputs changed while the channel runs");
         changes
     }

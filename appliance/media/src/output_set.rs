@@ -82,7 +82,7 @@ pub struct OutputChanges {
     pub transport: Vec<String>,
     /// What it carries changed (its renditions, or which output's TS it copies): it gets a new
     /// muxer (or a new original), the transport stays connected.
-    pub renditions: Vec<String>,
+    pub content: Vec<String>,
 }
 
 impl OutputChanges {
@@ -101,7 +101,7 @@ impl OutputChanges {
                         changes.transport.push(n.name.clone());
                     }
                     if o.renditions != n.renditions || o.copy_of != n.copy_of {
-                        changes.renditions.push(n.name.clone());
+                        changes.content.push(n.name.clone());
                     }
                 }
             }
@@ -116,7 +116,7 @@ impl OutputChanges {
     /// Outputs whose receivers see a restart (a new transport or a new TS), each named once.
     pub fn restarted(&self) -> Vec<String> {
         let mut names = self.transport.clone();
-        for n in &self.renditions {
+        for n in &self.content {
             if !names.contains(n) {
                 names.push(n.clone());
             }
@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(changes.added, ["d"]);
         assert_eq!(changes.removed, ["c"]);
         assert_eq!(changes.transport, ["b"]);
-        assert_eq!(changes.renditions, ["b"]);
+        assert_eq!(changes.content, ["b"]);
         assert_eq!(changes.restarted(), ["b"]);
     }
 }
