@@ -14,6 +14,7 @@ fn browser_scenarios_pass_in_real_chromium() {
     require_tool("chromium");
     require_tool("ffprobe");
     require_tool("srt-live-transmit");
+    require_tool("openssl");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     assert!(
         root.join("web-ui/node_modules/playwright-core").is_dir(),
@@ -21,7 +22,9 @@ fn browser_scenarios_pass_in_real_chromium() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let ports = ServerPorts::pick();
-    let d = Deployment::new(dir.path(), ports, false, &ports.toml(false, ""));
+    // As the appliance ships: HTTPS with its self-signed certificate (the browser is told to
+    // accept it; the test then installs a certificate of its own through the UI).
+    let d = Deployment::new(dir.path(), ports, true, &ports.toml(true, ""));
     let appliance = d.start();
     wait_ready(&d.client(), &appliance, Duration::from_secs(20));
     let code = setup_code(&appliance);
@@ -33,6 +36,7 @@ fn browser_scenarios_pass_in_real_chromium() {
         .env("SETUP_CODE", &code)
         .env("SRT_PORT", free_port().to_string())
         .env("ARTIFACTS", &artifacts)
+        .env("WORK_DIR", dir.path())
         .status()
         .expect("run node");
     assert!(

@@ -11,7 +11,7 @@
 
 import { chromium } from 'playwright-core';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const base = need('FEEDLINE_URL');
@@ -19,6 +19,10 @@ const setupCode = need('SETUP_CODE');
 const srtPort = Number(need('SRT_PORT'));
 const artifacts = process.env.ARTIFACTS ?? 'e2e-artifacts';
 const heapUpdates = Number(process.env.HEAP_UPDATES ?? 600);
+const workDir = process.env.WORK_DIR ?? artifacts;
+const PASSPHRASE = 'venue-contribution-key';
+// The appliance serves HTTPS with a self-signed certificate until one is installed.
+const contextOptions = { viewport: { width: 1500, height: 1000 }, ignoreHTTPSErrors: true };
 mkdirSync(artifacts, { recursive: true });
 
 const ADMIN = { user: 'admin', password: 'venue-admin-pass-1' };
@@ -58,6 +62,16 @@ async function shot(page, name) {
   console.log(`  screenshot ${path}`);
 }
 
+/** Every form control on the page has a label (its own <label>, or aria-label). */
+async function checkLabels(page, screen) {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label'))
+      .map((el) => el.getAttribute('name') ?? el.outerHTML.slice(0, 60)),
+  );
+  check(unlabelled.length === 0, `every control on the ${screen} has a label (${unlabelled.join(', ')})`);
+}
+
 function step(name) {
   console.log(`step: ${name}`);
 }
@@ -91,7 +105,7 @@ const timecodeFrames = (tc) => {
 };
 
 try {
-  const admin = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const admin = await browser.newContext(contextOptions);
   const page = await admin.newPage();
   const consoleErrors = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -138,10 +152,26 @@ try {
   check((await page.locator('input[name="ladder[1].name"]').inputValue()) === '180p', 'the preset fills two rungs');
   await page.locator('input[name="outputs[0].address"]').fill('127.0.0.1');
   await page.locator('input[name="outputs[0].port"]').fill(String(srtPort));
+  await page.locator('input[name="outputs[0].latency_ms"]').fill('200');
+  await page.locator('input[name="outputs[0].passphrase"]').fill(PASSPHRASE);
+  await page.locator('input[name="outputs[0].stream_id"]').fill('feedline/studio');
+  const found = (await (await page.request.get(`${base}/api/v1/system`)).json()).capture_devices;
+  const listed = await page.locator('select[name="input.type"] optgroup[label="Capture devices found"] option').count();
+  check(listed === found.length, `the input chooser lists the ${found.length} capture device(s) the appliance found`);
+  if (found.length === 0) {
+    check(await page.getByText('No capture devices found on this box.').isVisible(), 'and says when there are none');
+  }
+  await checkLabels(page, 'channel editor');
   await shot(page, '03-channel-editor');
   await page.getByRole('button', { name: 'Create channel' }).click();
   await page.locator('[data-channel="studio"]').waitFor();
   check(true, 'the channel is created and shown on the dashboard');
+  const created = await (await page.request.get(`${base}/api/v1/channels/studio`)).json();
+  const out = created.outputs[0];
+  check(
+    out.latency_ms === 200 && out.stream_id === 'feedline/studio' && out.passphrase === '<redacted>',
+    `the editor stored latency, stream ID and a passphrase (read back redacted): ${JSON.stringify(out)}`,
+  );
 
   step('start it from the dashboard');
   const card = page.locator('[data-channel="studio"]');
@@ -162,18 +192,29 @@ try {
   check(tc1 >= 0 && tc2 - tc1 >= 30 && tc2 - tc1 <= 100, `timecode advances about 60 frames in 2 s (${tc1} → ${tc2})`);
   await eventually(() => card.getByTestId('audio-level').count(), (n) => n === 2, 'two audio level meters');
   const peak = Number(await card.getByRole('meter', { name: 'Audio channel 1 peak' }).getAttribute('aria-valuenow'));
-  check(peak > -24 && peak < -12, `the test tone reads about -18 dBFS (${peak.toFixed(1)})`);
+  check(peak > -24 && peak < -12, `the test tone reads about -18 dBFS peak (${peak.toFixed(1)})`);
+  const rmsText = await card.getByTestId('audio-level').first().textContent();
+  const rms = Number(/rms (-?[\d.]+) dBFS/.exec(rmsText)?.[1]);
+  check(rms > -27 && rms < -15 && rms < peak, `and about -21 dBFS RMS, below its peak (${rmsText.trim()})`);
 
   step('the thumbnail is the real picture and changes over time');
   const thumb = card.getByTestId('thumbnail');
   await eventually(() => thumb.evaluate((img) => img.naturalWidth), (w) => w === 320, 'thumbnail decoded at 320 px');
-  const pic1 = await thumb.screenshot();
-  await page.waitForTimeout(2000);
-  const pic2 = await thumb.screenshot();
-  check(!pic1.equals(pic2), 'the thumbnail changed within 2 s');
+  // Refreshed at least once a second: four looks 1.1 s apart, each different from the one before.
+  let previous = await thumb.screenshot();
+  for (let i = 1; i <= 3; i++) {
+    await page.waitForTimeout(1100);
+    const next = await thumb.screenshot();
+    check(!previous.equals(next), `the thumbnail changed within 1.1 s (look ${i})`);
+    previous = next;
+  }
 
   step('ffprobe receives the output');
-  const probe = await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', `srt://127.0.0.1:${srtPort}?mode=caller`], 30000);
+  const probe = await run(
+    'ffprobe',
+    ['-v', 'error', '-show_streams', '-of', 'json', `srt://127.0.0.1:${srtPort}?mode=caller&passphrase=${PASSPHRASE}`],
+    30000,
+  );
   check(probe.ok, 'ffprobe connected and read the stream');
   const streams = JSON.parse(probe.stdout).streams ?? [];
   const sizes = streams.filter((s) => s.codec_type === 'video').map((s) => `${s.width}x${s.height}`).sort();
@@ -181,7 +222,9 @@ try {
   check(streams.some((s) => s.codec_type === 'audio'), 'ffprobe sees the audio');
 
   step('charts: a receiver stays connected; RTT is plotted');
-  const receiver = spawn('srt-live-transmit', [`srt://127.0.0.1:${srtPort}?mode=caller`, 'file://con'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const receiver = spawn('srt-live-transmit', [`srt://127.0.0.1:${srtPort}?mode=caller&passphrase=${PASSPHRASE}`, 'file://con'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   try {
     await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'ON AIR', 'a connected receiver puts the channel ON AIR');
     await eventually(() => card.locator('.uplot canvas').count(), (n) => n >= 1, 'the SRT link chart is drawn');
@@ -229,8 +272,12 @@ try {
     check(growthKb < 1024, `heap grew ${growthKb.toFixed(0)} KB over ${heapUpdates} updates (limit 1024 KB)`);
     await heapPage.close();
   } finally {
-    receiver.kill('SIGTERM');
+    receiver.kill('SIGKILL');
   }
+
+  step('a receiver that vanishes raises an alarm');
+  await page.locator('.alarm-list').getByText('output/main').waitFor({ timeout: 20000 });
+  check(true, 'the dashboard lists an alarm for output main');
 
   step('stop it');
   await card.getByRole('button', { name: 'Stop studio' }).click();
@@ -243,20 +290,39 @@ try {
   const bitrate = page.locator('input[name="ladder[0].bitrate_kbps"]');
   await bitrate.waitFor();
   await bitrate.fill('50');
+  await page.locator('input[name="outputs[0].passphrase"]').fill('short');
   await page.getByRole('button', { name: 'Save and apply' }).click();
   await page.getByTestId('save-error').waitFor();
   check((await bitrate.getAttribute('aria-invalid')) === 'true', 'the bitrate field is marked invalid');
   const fieldError = await page.locator('[id="err-ladder[0].bitrate_kbps"]').textContent();
   check(/100/.test(fieldError), `the error next to the field says why (${fieldError})`);
+  const passError = await page.locator('[id="err-outputs[0].passphrase"]').textContent();
+  check(/10 to 79/.test(passError), `the passphrase's error is next to it too (${passError})`);
   await shot(page, '05-field-error');
   const stored = await (await page.request.get(`${base}/api/v1/channels/studio`)).json();
   check(stored.ladder[0].bitrate_kbps === 1200, 'the stored bitrate is unchanged');
+  const storedOut = (await (await page.request.get(`${base}/api/v1/config?include_secrets=true`)).json()).channels[0].outputs[0];
+  check(storedOut.passphrase === PASSPHRASE, 'the stored passphrase is unchanged');
 
   step('system page: version, hardware, users, tokens, audit, events');
   await page.getByRole('link', { name: 'System' }).click();
   await page.getByTestId('version').waitFor();
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
-  check((await page.locator('section[aria-labelledby="sys-audit"] tbody tr').count()) > 0, 'the audit log lists the changes made');
+  const rows = (section) => () => page.locator(`section[aria-labelledby="${section}"] tbody tr`).count();
+  await eventually(rows('sys-audit'), (n) => n > 0, 'the audit log lists the changes made');
+  await eventually(rows('sys-events'), (n) => n > 0, 'the event list shows what happened');
+  check(
+    (await page.locator('section[aria-labelledby="sys-about"] tbody tr').filter({ hasText: 'yes' }).count()) > 0,
+    'the encoder backends table shows an available encoder',
+  );
+  await checkLabels(page, 'system page');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export TOML' }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), 'utf8');
+  check(exported.includes('name = "studio"') && exported.includes('<redacted>') && !exported.includes(PASSPHRASE),
+    'Export TOML downloads the config with the passphrase redacted');
   await page.locator('input[name="token-name"]').fill('noc-prometheus');
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = await page.getByTestId('new-token').textContent();
@@ -281,6 +347,19 @@ try {
   const importError = await page.locator('section[aria-labelledby="sys-config"] [role="alert"]').textContent();
   check(importError.includes('channels[0].ladder[0].bitrate_kbps'), `a bad import names the field (${importError})`);
   check((await (await page.request.get(`${base}/api/v1/config`)).text()) === configBefore, 'a bad import changes nothing');
+  // Install a certificate of our own: the page then shows its fingerprint.
+  const cert = join(workDir, 'venue.crt');
+  const key = join(workDir, 'venue.key');
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=feedline.venue.test'], 20000);
+  check(made.ok, 'openssl made a certificate');
+  const fp = (await run('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], 10000)).stdout.split('=')[1].trim();
+  await page.locator('input[name="certificate"]').setInputFiles(cert);
+  await page.locator('input[name="private-key"]').setInputFiles(key);
+  await page.getByRole('button', { name: 'Install certificate' }).click();
+  await page.getByText('Certificate installed').waitFor();
+  check(await page.getByText('installed certificate').isVisible(), 'the page says an installed certificate is served');
+  check((await page.locator('.fp').textContent()).includes(fp), `and shows its fingerprint (${fp.slice(0, 11)}…)`);
   await shot(page, '06-system');
   await page.getByRole('button', { name: 'I have copied it' }).click();
   await page.reload();
@@ -299,7 +378,7 @@ try {
   check(await page.getByRole('heading', { name: 'Sign in to Feedline' }).isVisible(), 'an ended session returns to the login screen');
 
   step('a viewer sees no edit controls and cannot edit');
-  const viewer = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const viewer = await browser.newContext(contextOptions);
   const vpage = await viewer.newPage();
   vpage.on('pageerror', (e) => consoleErrors.push(String(e)));
   await vpage.goto(base);
@@ -323,7 +402,7 @@ try {
   check(vstart.status() === 403, `the server refuses a viewer's start (${vstart.status()})`);
 
   step('an operator can start and stop but not configure');
-  const operator = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const operator = await browser.newContext(contextOptions);
   const opage = await operator.newPage();
   await opage.goto(base);
   await opage.getByLabel('User name').fill('operator1');
@@ -332,12 +411,19 @@ try {
   const ocard = opage.locator('[data-channel="studio"]');
   await ocard.getByRole('button', { name: 'Start studio' }).click();
   await eventually(() => ocard.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t.startsWith('RUNNING') || t === 'ON AIR', 'an operator starts the channel');
-  await ocard.getByRole('button', { name: 'Stop studio' }).click();
-  await eventually(() => ocard.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'an operator stops the channel');
+  // Keyboard only: Tab to the Stop button and press Enter.
+  let focused = '';
+  for (let i = 0; i < 40 && focused !== 'Stop studio'; i++) {
+    await opage.keyboard.press('Tab');
+    focused = await opage.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+  }
+  check(focused === 'Stop studio', 'Tab reaches the Stop button');
+  await opage.keyboard.press('Enter');
+  await eventually(() => ocard.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'an operator stops the channel with the keyboard');
   check((await opage.getByRole('link', { name: /Edit|New channel/ }).count()) === 0, 'no edit or new-channel links for an operator');
 
   step('keyboard: the login form works without a mouse');
-  const kctx = await browser.newContext();
+  const kctx = await browser.newContext(contextOptions);
   const kpage = await kctx.newPage();
   await kpage.goto(base);
   await kpage.getByLabel('User name').focus();
