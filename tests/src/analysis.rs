@@ -158,3 +158,41 @@ pub fn bitrate_kbps(packets: &[Packet], frame_duration_90k: i64) -> f64 {
     let seconds = (last - first + frame_duration_90k) as f64 / 90_000.0;
     bytes as f64 * 8.0 / 1000.0 / seconds
 }
+
+/// One decoded picture's luma figures, from ffmpeg's `signalstats`.
+#[derive(Debug, Clone, Copy)]
+pub struct PictureStat {
+    pub pts_s: f64,
+    /// Mean luma (limited-range black is 16).
+    pub yavg: f64,
+    /// Mean absolute luma difference from the picture before (0 for a repeated picture).
+    pub ydif: f64,
+}
+
+/// `signalstats` of every picture of the file's main (largest) video stream, in order.
+pub fn picture_stats(file: &Path) -> Vec<PictureStat> {
+    // The movie source picks the best video stream itself; naming one with a stream
+    // specifier made ffprobe 5.1 loop over the file without end.
+    let graph = format!("movie={},signalstats", file.display());
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-f", "lavfi", "-i", &graph])
+        .args([
+            "-show_entries",
+            "frame=pts_time:frame_tags=lavfi.signalstats.YAVG,lavfi.signalstats.YDIF",
+            "-of",
+            "csv=p=0",
+        ])
+        .output()
+        .expect("run ffprobe signalstats");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split(',').map(|v| v.trim().parse::<f64>().ok());
+            Some(PictureStat {
+                pts_s: f.next()??,
+                yavg: f.next()??,
+                ydif: f.next()??,
+            })
+        })
+        .collect()
+}

@@ -73,6 +73,8 @@ pub trait Control: Send + Sync + 'static {
     fn system(&self) -> crate::status::Hardware;
     /// The latest program picture of a running channel, as a small JPEG.
     fn thumbnail(&self, channel: &str) -> Option<ProgramThumbnail>;
+    /// Takes a failover channel back to its primary input now (it must be healthy).
+    fn revert_input(&self, channel: &str, audit: AuditEntry) -> Result<(), ControlError>;
 }
 
 /// A small JPEG of what a channel is encoding, for confidence monitoring.

@@ -202,7 +202,10 @@ fn per_channel<'a, T>(
 }
 
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
-    use crate::status::{AudioLevelLive, ChannelLive, OutputLive, RenditionLive, SrtLive};
+    use crate::status::{
+        AudioLevelLive, ChannelLive, FailoverInputLive, FailoverLive, OutputLive, RenditionLive,
+        SrtLive,
+    };
     let mut root = Registry::default();
     process_metrics(&mut root);
     let reg = root.sub_registry_with_prefix("feedline");
@@ -321,6 +324,70 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 |l| l.rms_dbfs,
             ),
         ],
+    );
+
+    let failover_inputs: Vec<(Labels, &FailoverInputLive)> = per_channel(
+        status,
+        "input",
+        |c| {
+            c.input
+                .failover
+                .as_ref()
+                .map(|f| f.inputs.as_slice())
+                .unwrap_or(&[])
+        },
+        |_, i| i.role.clone(),
+    );
+    gauges(
+        reg,
+        &failover_inputs,
+        &[(
+            "input_confidence",
+            "Media-quality confidence of each input of a failover channel, 0-100 (loss, black, frozen, silence)",
+            None,
+            |i| f64::from(i.confidence),
+        )],
+    );
+    counters(
+        reg,
+        &failover_inputs,
+        &[(
+            "input_reopens",
+            "Times a failover channel's input was re-opened after failing",
+            None,
+            |i| i.reopens,
+        )],
+    );
+    let switches: Vec<(Labels, &FailoverLive)> = status
+        .channels
+        .iter()
+        .filter_map(|c| {
+            c.input
+                .failover
+                .as_ref()
+                .map(|f| (vec![("channel", c.name.clone())], f))
+        })
+        .collect();
+    counters(
+        reg,
+        &switches,
+        &[(
+            "input_switches",
+            "Failover switches (primary, backup, slate) since the process started",
+            None,
+            |f| f.switches.last().map(|s| s.seq).unwrap_or(0),
+        )],
+    );
+    let on_air: Vec<(Labels, &str)> = switches
+        .iter()
+        .map(|(labels, f)| (labels.clone(), f.active.as_str()))
+        .collect();
+    state_set(
+        reg,
+        "input_on_air",
+        "Which source a failover channel has on air: 1 for the current one",
+        &on_air,
+        &["primary", "backup", "slate"],
     );
 
     let rungs: Vec<(Labels, &RenditionLive)> = per_channel(

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         session::session, system::system, system::tls_info, system::tls_upload, system::alarms,
         live::status, live::stream, events::events, events::audit, config_io::export,
         config_io::import, channels::list, channels::get, channels::create, channels::replace,
-        channels::patch, channels::delete, channels::start, channels::stop, live::thumbnail,
+        channels::patch, channels::delete, channels::start, channels::stop, channels::revert_input, live::thumbnail,
         users::list_users,
         users::create_user, users::delete_user, users::list_tokens, users::create_token,
         users::delete_token,

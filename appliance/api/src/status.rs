@@ -42,6 +42,47 @@ pub struct InputLive {
     /// Programme audio levels per audio channel, measured before encoding over the last 250 ms;
     /// empty when no audio flows.
     pub audio_levels: Vec<AudioLevelLive>,
+    /// The failover switch, for a channel with a `failover` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverLive>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailoverLive {
+    /// What is on air: `primary`, `backup` or `slate`.
+    pub active: String,
+    /// The slate kind: `black`, `last_frame` or `image`.
+    pub slate: String,
+    pub inputs: Vec<FailoverInputLive>,
+    /// The latest switches (at most 32), oldest first.
+    pub switches: Vec<SwitchLive>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailoverInputLive {
+    /// `primary` or `backup`.
+    pub role: String,
+    /// Input type, e.g. `srt`.
+    pub kind: String,
+    /// Media-quality confidence 0–100: 0 with no picture; a black picture costs 60, a frozen
+    /// one 50, silence 30 (when its check is on).
+    pub confidence: u8,
+    /// `no picture`, `black picture`, `frozen picture` or `silence`; null when healthy.
+    pub fault: Option<String>,
+    /// Times the input was re-opened after failing.
+    pub reopens: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwitchLive {
+    /// Increases with every switch while the process runs.
+    pub seq: u64,
+    /// Unix time, milliseconds.
+    pub at_ms: u64,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

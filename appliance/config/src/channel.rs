@@ -1,6 +1,6 @@
 //! A channel: one input, its timecode, an ABR ladder of renditions, audio and outputs.
 
-use crate::{FrameRate, Input, Output, OutputTransport, Secret, SrtMode};
+use crate::{Failover, FrameRate, Input, Output, OutputTransport, Secret, SrtMode};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -17,6 +17,9 @@ pub struct Channel {
     #[serde(default)]
     pub audio: Audio,
     pub outputs: Vec<Output>,
+    /// Backup input and slate; without it a lost input stops the picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<Failover>,
 }
 
 /// Where the timecode carried in every rendition's `pic_timing` SEI comes from.
@@ -241,6 +244,7 @@ impl Channel {
                     stream_id: None,
                 },
             }],
+            failover: None,
         }
     }
 

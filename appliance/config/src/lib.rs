@@ -5,6 +5,7 @@
 //! (`channels[0].ladder[1].bitrate_kbps: must be between 100 and 100000`).
 
 mod channel;
+mod failover;
 mod frame_rate;
 mod input;
 mod load;
@@ -18,6 +19,7 @@ pub use channel::{
     Audio, AudioCodec, Channel, Codec, EncoderChoice, Latency, Profile, RateControl, Rendition,
     Timecode, TimecodeSource, VideoEncoding,
 };
+pub use failover::{Failover, Slate};
 pub use frame_rate::FrameRate;
 pub use input::{DecklinkConnection, Input, SrtInputMode};
 pub use load::{parse, read_file, LoadError};

@@ -21,6 +21,13 @@ impl Config {
             {
                 found.push((format!("channels[{ci}].input.passphrase"), p));
             }
+            if let Some(Input::Srt {
+                passphrase: Some(p),
+                ..
+            }) = channel.failover.as_mut().and_then(|f| f.backup.as_mut())
+            {
+                found.push((format!("channels[{ci}].failover.backup.passphrase"), p));
+            }
             for (oi, output) in channel.outputs.iter_mut().enumerate() {
                 if let OutputTransport::Srt {
                     passphrase: Some(p),
@@ -100,6 +107,9 @@ fn stable_name(path: &str, config: &Config) -> Option<String> {
     if rest.starts_with("input") {
         return Some(format!("{}/input", channel.name));
     }
+    if rest.starts_with("failover") {
+        return Some(format!("{}/backup", channel.name));
+    }
     let oi = index(rest)?;
     Some(format!(
         "{}/out/{}",
@@ -137,6 +147,32 @@ mod tests {
         assert_eq!(
             shown.first_redacted_secret().as_deref(),
             Some("channels[0].outputs[0].passphrase")
+        );
+        shown.keep_secrets_from(&stored).expect("kept");
+        assert_eq!(shown, stored);
+    }
+
+    #[test]
+    fn a_backup_input_passphrase_is_a_secret_too() {
+        let mut stored = Config::default();
+        stored.channels[0].failover = Some(crate::Failover {
+            backup: Some(Input::Srt {
+                mode: crate::SrtInputMode::Listener,
+                address: "0.0.0.0".into(),
+                port: 9100,
+                latency_ms: 120,
+                passphrase: Some(Secret::new("backup link secret")),
+                stream_id: None,
+            }),
+            ..crate::Failover::default()
+        });
+        let mut shown = stored.redacted();
+        assert!(!toml::to_string(&shown)
+            .expect("toml")
+            .contains("backup link secret"));
+        assert_eq!(
+            shown.first_redacted_secret().as_deref(),
+            Some("channels[0].failover.backup.passphrase")
         );
         shown.keep_secrets_from(&stored).expect("kept");
         assert_eq!(shown, stored);

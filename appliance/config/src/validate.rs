@@ -108,7 +108,23 @@ pub(crate) fn validate(config: &Config) -> Result<(), ValidationErrors> {
                 format!("duplicate channel name {:?}", channel.name),
             );
         }
-        check_input(&mut errors, &at, channel, &mut bound_ports);
+        let owner = format!("the input of channel {:?}", channel.name);
+        check_input(
+            &mut errors,
+            &format!("{at}.input"),
+            &channel.input,
+            &owner,
+            &mut bound_ports,
+        );
+        if let Some(failover) = &channel.failover {
+            check_failover(
+                &mut errors,
+                &format!("{at}.failover"),
+                channel,
+                failover,
+                &mut bound_ports,
+            );
+        }
         check_ladder(&mut errors, &at, channel);
         check_audio(&mut errors, &at, &channel.audio);
         check_outputs(&mut errors, &at, channel, &mut bound_ports);
@@ -197,21 +213,70 @@ fn check_size(errors: &mut Errors, at: &str, width: u32, height: u32) {
     }
 }
 
-fn check_input(
+fn check_failover(
     errors: &mut Errors,
     at: &str,
     channel: &Channel,
+    failover: &crate::Failover,
     bound_ports: &mut HashMap<u16, String>,
 ) {
-    let at = format!("{at}.input");
-    match &channel.input {
+    use crate::failover::{DETECT_MS, NO_DATA_MS, REVERT_AFTER_S};
+    if matches!(channel.input, Input::File { .. }) {
+        errors.push(
+            at.to_string(),
+            "failover needs a live primary input (test_pattern, srt, udp, v4l2 or decklink), not a file",
+        );
+    }
+    if let Some(backup) = &failover.backup {
+        let bat = format!("{at}.backup");
+        if matches!(backup, Input::File { .. }) {
+            errors.push(
+                format!("{bat}.type"),
+                "a file cannot be a backup input yet; use a slate image or a live input",
+            );
+        } else {
+            let owner = format!("the backup input of channel {:?}", channel.name);
+            check_input(errors, &bat, backup, &owner, bound_ports);
+        }
+    }
+    if let crate::Slate::Image { path } = &failover.slate {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        if !matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg")) {
+            errors.push(
+                format!("{at}.slate.path"),
+                "must be a .png, .jpg or .jpeg image",
+            );
+        }
+    }
+    errors.range(format!("{at}.no_data_ms"), failover.no_data_ms, NO_DATA_MS);
+    errors.range(format!("{at}.black_ms"), failover.black_ms, DETECT_MS);
+    errors.range(format!("{at}.frozen_ms"), failover.frozen_ms, DETECT_MS);
+    errors.range(format!("{at}.silence_ms"), failover.silence_ms, DETECT_MS);
+    errors.range(
+        format!("{at}.revert_after_s"),
+        failover.revert_after_s,
+        REVERT_AFTER_S,
+    );
+}
+
+fn check_input(
+    errors: &mut Errors,
+    at: &str,
+    input: &Input,
+    owner: &str,
+    bound_ports: &mut HashMap<u16, String>,
+) {
+    match input {
         Input::TestPattern {
             width,
             height,
             frame_rate,
             tone_hz,
         } => {
-            check_size(errors, &at, *width, *height);
+            check_size(errors, at, *width, *height);
             check_frame_rate(errors, format!("{at}.frame_rate"), *frame_rate);
             errors.range(format!("{at}.tone_hz"), *tone_hz, (20, 20_000));
         }
@@ -239,7 +304,7 @@ fn check_input(
                     bound_ports,
                     format!("{at}.port"),
                     *port,
-                    format!("the input of channel {:?}", channel.name),
+                    owner.to_string(),
                 );
             }
         }
@@ -251,7 +316,7 @@ fn check_input(
                 bound_ports,
                 format!("{at}.port"),
                 *port,
-                format!("the input of channel {:?}", channel.name),
+                owner.to_string(),
             );
         }
         Input::V4l2 {
@@ -264,7 +329,7 @@ fn check_input(
             if device.as_os_str().is_empty() {
                 errors.push(format!("{at}.device"), "must not be empty");
             }
-            check_size(errors, &at, *width, *height);
+            check_size(errors, at, *width, *height);
             check_frame_rate(errors, format!("{at}.frame_rate"), *frame_rate);
         }
         Input::Decklink {

@@ -152,6 +152,38 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].buffer_ms: must be between 50 and 30000",
         ),
         (
+            "failover hold shorter than two frames",
+            Box::new(replace(
+                "[channels.video]",
+                "[channels.failover]\nno_data_ms = 10\n[channels.video]",
+            )),
+            "channels[0].failover.no_data_ms: must be between 40 and 10000",
+        ),
+        (
+            "backup input listening on an output's port",
+            Box::new(replace(
+                "[channels.video]",
+                "[channels.failover.backup]\ntype = \"udp\"\nport = 9000\n[channels.video]",
+            )),
+            "channels[0].outputs[0].port: port 9000 is already used by the backup input of channel \"main\"",
+        ),
+        (
+            "slate image that is not an image",
+            Box::new(replace(
+                "[channels.video]",
+                "[channels.failover.slate]\ntype = \"image\"\npath = \"/srv/slate.txt\"\n[channels.video]",
+            )),
+            "channels[0].failover.slate.path: must be a .png, .jpg or .jpeg image",
+        ),
+        (
+            "file as a backup input",
+            Box::new(replace(
+                "[channels.video]",
+                "[channels.failover.backup]\ntype = \"file\"\npath = \"/srv/loop.ts\"\n[channels.video]",
+            )),
+            "channels[0].failover.backup.type: a file cannot be a backup input yet; use a slate image or a live input",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",

@@ -2,8 +2,8 @@
 //! for what needs attention now, and events for what just changed.
 
 use feedline_api::status::{
-    Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, InputLive, OutputLive,
-    RenditionLive, SrtLive,
+    Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
+    FailoverLive, InputLive, OutputLive, RenditionLive, SrtLive, SwitchLive,
 };
 use feedline_media::ChannelStatus;
 use feedline_store::Severity;
@@ -123,6 +123,7 @@ impl Sampler {
                         rms_dbfs: l.rms_dbfs,
                     })
                     .collect(),
+                failover: media.input.failover.map(failover_live),
             },
             renditions: media
                 .renditions
@@ -191,6 +192,7 @@ fn stopped_channel(
             timecode: None,
             frames: 0,
             audio_levels: Vec::new(),
+            failover: None,
         },
         renditions: Vec::new(),
         outputs: outputs
@@ -206,6 +208,36 @@ fn stopped_channel(
                 buffer_bytes: 0,
                 send_rate_bps: 0.0,
                 srt: None,
+            })
+            .collect(),
+    }
+}
+
+fn failover_live(f: feedline_media::FailoverStatus) -> FailoverLive {
+    FailoverLive {
+        active: f.active,
+        slate: f.slate,
+        inputs: f
+            .inputs
+            .into_iter()
+            .map(|i| FailoverInputLive {
+                role: i.role,
+                kind: i.kind,
+                confidence: i.confidence,
+                fault: i.fault,
+                reopens: i.reopens,
+                last_error: i.last_error,
+            })
+            .collect(),
+        switches: f
+            .switches
+            .into_iter()
+            .map(|s| SwitchLive {
+                seq: s.seq,
+                at_ms: s.at_unix_ms,
+                from: s.from,
+                to: s.to,
+                reason: s.reason,
             })
             .collect(),
     }
@@ -236,6 +268,24 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
                     "pipeline failed, restarting: {}",
                     c.last_error.as_deref().unwrap_or("unknown error")
                 ),
+            });
+        } else if let Some(f) = c.input.failover.as_ref().filter(|f| f.active != "primary") {
+            // The programme carries on from the backup or the slate: loud, but not yet lost.
+            let why = f
+                .inputs
+                .iter()
+                .find(|i| i.role == "primary")
+                .and_then(|i| i.fault.as_deref())
+                .unwrap_or("not yet back");
+            alarms.push(Alarm {
+                severity: if f.active == "slate" {
+                    AlarmSeverity::Critical
+                } else {
+                    AlarmSeverity::Warning
+                },
+                channel: channel.clone(),
+                source: "input".into(),
+                message: format!("on {}: primary input {why}", f.active),
             });
         } else if c.state == "running" && !c.input.signal {
             alarms.push(Alarm {
@@ -307,6 +357,28 @@ pub fn transitions(
                 "input_signal",
                 format!("{}: {text}", c.name),
             ));
+        }
+        if let Some(f) = &c.input.failover {
+            let seen = p
+                .input
+                .failover
+                .as_ref()
+                .and_then(|pf| pf.switches.last())
+                .map(|s| s.seq)
+                .unwrap_or(0);
+            for sw in f.switches.iter().filter(|s| s.seq > seen) {
+                let severity = if sw.to == "primary" {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                };
+                events.push((
+                    severity,
+                    ch.clone(),
+                    "input_switch",
+                    format!("{}: {} → {}: {}", c.name, sw.from, sw.to, sw.reason),
+                ));
+            }
         }
         for o in &c.outputs {
             let Some(po) = p.outputs.iter().find(|po| po.name == o.name) else {

@@ -408,6 +408,26 @@ impl Control for SupervisorControl {
         crate::hardware::probe()
     }
 
+    fn revert_input(&self, channel: &str, audit: AuditEntry) -> Result<(), ControlError> {
+        let running = self.0.lock();
+        let runner = running.runners.get(channel).ok_or_else(|| {
+            if running.config.channels.iter().any(|c| c.name == channel) {
+                ControlError::Conflict(format!("channel {channel:?} is not running"))
+            } else {
+                ControlError::NotFound(format!("no channel {channel:?}"))
+            }
+        })?;
+        runner.revert_input().map_err(ControlError::Conflict)?;
+        drop(running);
+        if let Some(store) = &self.0.store {
+            if let Err(e) = store.append_audit(&audit) {
+                warn!(channel, error = %e, "cannot record the revert in the audit log");
+            }
+        }
+        info!(channel, actor = %audit.actor, "input reverted to primary by operator");
+        Ok(())
+    }
+
     fn thumbnail(&self, channel: &str) -> Option<ProgramThumbnail> {
         let running = self.0.lock();
         let picture = running.runners.get(channel)?.thumbnail()?;

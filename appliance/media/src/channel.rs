@@ -128,6 +128,27 @@ impl ChannelRunner {
         }
     }
 
+    /// Takes the channel back to its primary input at the next frame. Refused (with the
+    /// reason) when the channel has no failover or its primary input is not healthy.
+    pub fn revert_input(&self) -> Result<(), String> {
+        let status = self
+            .live
+            .meter
+            .failover
+            .status()
+            .ok_or("the channel has no failover section, or is not running")?;
+        if let Some(fault) = status
+            .inputs
+            .iter()
+            .find(|i| i.role == "primary")
+            .and_then(|i| i.fault.clone())
+        {
+            return Err(format!("the primary input is not healthy: {fault}"));
+        }
+        self.live.meter.failover.request_revert();
+        Ok(())
+    }
+
     /// The latest program thumbnail (JPEG), if a picture has been seen.
     pub fn thumbnail(&self) -> Option<crate::confidence::Thumbnail> {
         self.live.meter.confidence.thumbnail()
@@ -376,6 +397,7 @@ impl Worker {
         };
         let _ = pipeline.set_state(gst::State::Null);
         drop(graph.file_source);
+        drop(graph.frame_sync);
         outcome
     }
 }

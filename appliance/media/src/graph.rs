@@ -4,6 +4,7 @@
 
 use crate::encoder::choose_backend;
 use crate::file_source::FileSource;
+use crate::frame_sync::{self, FrameSync};
 use crate::input::{self, InputPlan};
 use crate::ladder;
 use crate::meter::ChannelMeter;
@@ -21,6 +22,9 @@ pub struct ChannelGraph {
     pub pipeline: gst::Pipeline,
     /// The file reader feeding a file input; stopped when the graph is dropped.
     pub file_source: Option<FileSource>,
+    /// The frame synchroniser of a failover channel (its inputs run in their own pipelines);
+    /// stopped when the graph is dropped.
+    pub frame_sync: Option<FrameSync>,
     /// The elements built for the input (decodebin's children are their descendants): an error
     /// from one of them is the input's fault, and is reported naming the input.
     pub input_elements: Vec<gst::Element>,
@@ -41,7 +45,8 @@ pub fn video_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<
             format!("{prefix}-video-pace"),
         ));
     }
-    if !matches!(channel.input, Input::TestPattern { .. }) {
+    // A failover channel's inputs are deinterlaced in their own pipelines.
+    if !matches!(channel.input, Input::TestPattern { .. }) && channel.failover.is_none() {
         // Interlaced sources (1080i SDI, broadcast TS) are made progressive; a progressive
         // source passes through untouched.
         chain.push(ElementSpec::new(
@@ -163,8 +168,41 @@ pub fn build(
     meter.confidence.tap_picture(bin, &video_tee, prefix)?;
 
     let mut file_source = None;
+    let mut frame_sync = None;
     let mut input_elements = Vec::new();
     match &plan {
+        _ if channel.failover.is_some() => {
+            let failover = channel
+                .failover
+                .as_ref()
+                .ok_or(MediaError::Link("failover".into()))?;
+            let format = frame_sync::ProgramFormat::of(channel);
+            let (vspec, aspec) = frame_sync::appsrc_specs(prefix, &format);
+            let vsrc = build_chain(bin, &[vspec])?;
+            let asrc = build_chain(bin, &[aspec])?;
+            link(vsrc.last(), &video[0])?;
+            link(asrc.last(), &audio[0])?;
+            let as_appsrc = |e: &gst::Element| {
+                e.clone()
+                    .downcast::<gst_app::AppSrc>()
+                    .map_err(|_| MediaError::Link("appsrc".into()))
+            };
+            info!(
+                channel = prefix,
+                primary = channel.input.kind(),
+                backup = failover.backup.as_ref().map(|b| b.kind()).unwrap_or("none"),
+                slate = failover.slate.kind(),
+                "input with failover"
+            );
+            frame_sync = Some(FrameSync::start(
+                channel,
+                failover,
+                as_appsrc(&vsrc[0])?,
+                as_appsrc(&asrc[0])?,
+                &pipeline,
+                meter.failover.clone(),
+            ));
+        }
         InputPlan::Raw { video: v, audio: a } => {
             info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
             let vsrc = build_chain(bin, v)?;
@@ -257,6 +295,7 @@ pub fn build(
     let mut graph = ChannelGraph {
         pipeline,
         file_source,
+        frame_sync,
         input_elements,
         rendition_tees: rung_tees,
         audio_tee,

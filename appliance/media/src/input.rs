@@ -101,6 +101,9 @@ pub fn plan(input: &Input, prefix: &str) -> InputPlan {
             let mut src = ElementSpec::new("srtsrc", format!("{prefix}-srt"))
                 .prop("uri", format!("srt://{address}:{port}?mode={mode_name}"))
                 .prop("latency", latency_ms)
+                // Wake every 100 ms: stopping the input never waits out libsrt's 5 s peer
+                // timeout on a sender that vanished (a failover input re-opens after 2 s).
+                .prop("poll-timeout", 100)
                 .prop("auto-reconnect", true);
             if let Some(p) = passphrase {
                 src = src.prop("passphrase", p.expose());

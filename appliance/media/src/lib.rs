@@ -9,6 +9,7 @@ pub mod confidence;
 pub mod encoder;
 mod error;
 mod file_source;
+pub mod frame_sync;
 pub mod graph;
 pub mod hevc_timecode;
 pub mod input;
@@ -28,8 +29,8 @@ pub use confidence::{AudioLevel, Thumbnail};
 pub use error::MediaError;
 pub use output_set::OutputChanges;
 pub use status::{
-    ChannelState, ChannelStatus, InputStatus, OutputState, OutputStatus, RenditionStatus,
-    SrtLinkStats,
+    ChannelState, ChannelStatus, FailoverInput, FailoverStatus, InputStatus, OutputState,
+    OutputStatus, RenditionStatus, SrtLinkStats, SwitchRecord,
 };
 
 /// Initialises GStreamer once per process.

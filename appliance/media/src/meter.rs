@@ -42,6 +42,8 @@ struct RungMeter {
 pub struct ChannelMeter {
     /// Picture and audio levels for the operator's eyes and ears.
     pub confidence: Arc<ConfidenceMonitor>,
+    /// The failover switch's state, kept across pipeline rebuilds.
+    pub failover: Arc<crate::frame_sync::FailoverShared>,
     born: Instant,
     input: InputMeter,
     rungs: Vec<RungMeter>,
@@ -51,6 +53,7 @@ impl ChannelMeter {
     pub fn new(channel: &Channel) -> Arc<Self> {
         Arc::new(ChannelMeter {
             confidence: Arc::default(),
+            failover: Arc::default(),
             born: Instant::now(),
             input: InputMeter {
                 frames: AtomicU64::new(0),
@@ -148,6 +151,7 @@ impl ChannelMeter {
             timecode: (timecode != NONE).then(|| unpack_timecode(timecode)),
             frames: m.frames.load(Ordering::Relaxed),
             audio_levels: self.confidence.audio_levels(),
+            failover: self.failover.status(),
         }
     }
 

@@ -107,6 +107,8 @@ pub struct InputStatus {
     pub frames: u64,
     /// Programme audio per channel, before encoding; empty when no audio flows.
     pub audio_levels: Vec<crate::confidence::AudioLevel>,
+    /// Present when the channel has a failover section.
+    pub failover: Option<FailoverStatus>,
 }
 
 /// Counters of one rung since the channel was started; rates are derived by the reader.
@@ -129,3 +131,43 @@ pub struct ChannelStatus {
     pub renditions: Vec<RenditionStatus>,
     pub outputs: Vec<OutputStatus>,
 }
+
+/// A failover channel's switch: which source is on air and how healthy each input is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailoverStatus {
+    /// `primary`, `backup` or `slate`.
+    pub active: String,
+    /// `black`, `last_frame` or `image`.
+    pub slate: String,
+    pub inputs: Vec<FailoverInput>,
+    /// The latest switches, oldest first (at most `SWITCHES_KEPT`).
+    pub switches: Vec<SwitchRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailoverInput {
+    /// `primary` or `backup`.
+    pub role: String,
+    /// The input type, e.g. `srt`.
+    pub kind: String,
+    /// Media-quality confidence 0–100 (black, frozen, silence, loss).
+    pub confidence: u8,
+    /// What is wrong now, worst first: `no picture`, `black picture`, `frozen picture`,
+    /// `silence`.
+    pub fault: Option<String>,
+    /// Times the input was re-opened after failing.
+    pub reopens: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwitchRecord {
+    /// Increasing over the channel runner's life, so readers can tell new switches from seen.
+    pub seq: u64,
+    pub at_unix_ms: u64,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+pub const SWITCHES_KEPT: usize = 32;

@@ -270,6 +270,27 @@ pub async fn stop(
     set_running(state, caller, name, false).await
 }
 
+/// Takes a failover channel back to its primary input now, without waiting for the revert
+/// time (operator). 409 when the channel has no failover, is not running, or its primary input
+/// is not healthy.
+#[utoipa::path(post, path = "/api/v1/channels/{name}/input/revert", tag = "channels",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "the primary input is on air (from the next frame)"),
+        (status = 409, description = "no failover, not running, or primary input unhealthy")))]
+pub async fn revert_input(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Operator)?;
+    let audit = caller.audit("channel.input.revert", format!("channel/{name}"), "");
+    let control = state.control.clone();
+    tokio::task::spawn_blocking(move || control.revert_input(&name, audit))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -53,6 +53,10 @@ pub fn api(state: AppState) -> Router {
         )
         .route("/api/v1/channels/{name}/start", post(channels::start))
         .route("/api/v1/channels/{name}/stop", post(channels::stop))
+        .route(
+            "/api/v1/channels/{name}/input/revert",
+            post(channels::revert_input),
+        )
         .route("/api/v1/channels/{name}/thumbnail", get(live::thumbnail))
         .route(
             "/api/v1/users",

@@ -1,0 +1,448 @@
+//! One input of a failover channel, run in its own pipeline so that its failure, restart or
+//! odd timestamps never reach the programme: `input → deinterlace → scale to the programme
+//! size → appsink` and `audio → S16 at the programme rate → appsink`, both feeding a `Feed` the
+//! programme pump takes from. A failed input is re-opened with capped backoff.
+
+use super::health::{Condition, Health, Thresholds};
+use super::picture::{rms_dbfs, LumaGrid};
+use super::ProgramFormat;
+use crate::input::{self, InputPlan};
+use crate::spec::{build_chain, ElementSpec};
+use feedline_config::Input;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::*;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// Pictures queued ahead of the pump: enough to ride out delivery jitter, few enough to add
+/// at most two frames of delay.
+const QUEUED_PICTURES: usize = 2;
+/// Audio kept ahead of the pump before it starts taking (jitter), and the most kept at all
+/// (beyond it the input's clock has drifted ahead: the oldest audio is dropped).
+const AUDIO_PRIME: Duration = Duration::from_millis(40);
+const AUDIO_MAX: Duration = Duration::from_millis(200);
+/// An input that delivered and then went quiet this long is re-opened. An SRT listener holds
+/// a caller that vanished without a goodbye (power cut, cable pulled) until libsrt's 5 s peer
+/// timeout, refusing the same caller when it comes back; and a decoder can stay wedged after
+/// its sender restarts with new timestamps.
+const STALL_REOPEN: Duration = Duration::from_secs(2);
+/// What `play` returns when the input reached its end or went quiet (not a fault of ours).
+const ENDED: &str = "input ended";
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// What an input delivered, waiting for the programme pump.
+pub struct Feed {
+    format: ProgramFormat,
+    state: Mutex<FeedState>,
+}
+
+#[derive(Default)]
+struct FeedState {
+    pictures: VecDeque<gst::Buffer>,
+    last_picture: Option<gst::Buffer>,
+    audio: VecDeque<u8>,
+    audio_primed: bool,
+    health: Health,
+    restarts: u64,
+    last_error: Option<String>,
+}
+
+impl Feed {
+    fn state(&self) -> MutexGuard<'_, FeedState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
+        self.state().health.condition(now, t)
+    }
+
+    pub fn restarts_and_error(&self) -> (u64, Option<String>) {
+        let s = self.state();
+        (s.restarts, s.last_error.clone())
+    }
+
+    /// The next picture for air: the oldest queued one, else the last one again (a late
+    /// picture is held, not shown as a gap).
+    pub fn next_picture(&self) -> Option<gst::Buffer> {
+        let mut s = self.state();
+        match s.pictures.pop_front() {
+            Some(p) => {
+                s.last_picture = Some(p.clone());
+                Some(p)
+            }
+            None => s.last_picture.clone(),
+        }
+    }
+
+    /// Exactly `bytes` of audio for air: silence until enough is buffered to ride out jitter,
+    /// and after an underrun.
+    pub fn take_audio(&self, bytes: usize) -> Vec<u8> {
+        let prime = self.format.audio_bytes(AUDIO_PRIME);
+        let mut s = self.state();
+        if !s.audio_primed && s.audio.len() >= bytes + prime {
+            s.audio_primed = true;
+        }
+        if !s.audio_primed {
+            return vec![0; bytes];
+        }
+        let take = bytes.min(s.audio.len());
+        let mut out: Vec<u8> = s.audio.drain(..take).collect();
+        if take < bytes {
+            s.audio_primed = false;
+            out.resize(bytes, 0);
+        }
+        out
+    }
+
+    /// Not on air: keep only what would be played next, so that taking this input to air
+    /// shows the newest picture and the freshest audio.
+    pub fn keep_fresh(&self) {
+        let keep_audio = self.format.audio_bytes(AUDIO_PRIME) * 2;
+        let mut s = self.state();
+        while s.pictures.len() > 1 {
+            if let Some(p) = s.pictures.pop_front() {
+                s.last_picture = Some(p);
+            }
+        }
+        let excess = s.audio.len().saturating_sub(keep_audio);
+        let excess = excess - excess % self.format.audio_frame_bytes();
+        s.audio.drain(..excess);
+    }
+
+    fn picture(&self, buffer: gst::Buffer, grid: LumaGrid) {
+        let mut s = self.state();
+        s.health.picture(Instant::now(), grid);
+        s.pictures.push_back(buffer);
+        while s.pictures.len() > QUEUED_PICTURES {
+            if let Some(p) = s.pictures.pop_front() {
+                s.last_picture = Some(p);
+            }
+        }
+    }
+
+    fn audio(&self, samples: &[u8]) {
+        let max = self.format.audio_bytes(AUDIO_MAX);
+        let level = rms_dbfs(samples);
+        let mut s = self.state();
+        s.health.audio(Instant::now(), level);
+        s.audio.extend(samples);
+        if s.audio.len() > max {
+            let excess = s.audio.len() - max / 2;
+            let excess = excess - excess % self.format.audio_frame_bytes();
+            s.audio.drain(..excess);
+        }
+    }
+
+    fn reopened(&self, error: Option<String>) {
+        let mut s = self.state();
+        s.restarts += 1;
+        if error.is_some() {
+            s.last_error = error;
+        }
+        s.health.reset();
+        s.pictures.clear();
+        s.audio.clear();
+        s.audio_primed = false;
+    }
+
+    fn last_picture_at(&self) -> Option<Instant> {
+        self.state().health.last_picture()
+    }
+}
+
+/// Which input of the channel this is, for names, logs and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Backup,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Backup => "backup",
+        }
+    }
+}
+
+pub struct InputSource {
+    pub role: Role,
+    pub kind: &'static str,
+    pub feed: Arc<Feed>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl InputSource {
+    pub fn start(channel: &str, role: Role, input: &Input, format: ProgramFormat) -> Self {
+        let feed = Arc::new(Feed {
+            format,
+            state: Mutex::default(),
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let prefix = format!("{channel}-{}", role.as_str());
+        let opening = Opening {
+            plan: input::plan(input, &prefix),
+            // Capture cards and streams may be interlaced; the test pattern never is.
+            deinterlace: !matches!(input, Input::TestPattern { .. }),
+            prefix,
+        };
+        let (f, s) = (feed.clone(), stop.clone());
+        let name = channel.to_string();
+        let thread = std::thread::Builder::new()
+            .name(format!("in-{}", opening.prefix))
+            .spawn(move || supervise(&name, role, &opening, &f, &s))
+            .ok();
+        InputSource {
+            role,
+            kind: input.kind(),
+            feed,
+            stop,
+            thread,
+        }
+    }
+}
+
+impl Drop for InputSource {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// How to open an input.
+struct Opening {
+    prefix: String,
+    plan: InputPlan,
+    deinterlace: bool,
+}
+
+fn supervise(channel: &str, role: Role, opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) {
+    let mut backoff = BACKOFF_FIRST;
+    while !stop.load(Ordering::SeqCst) {
+        let opened = Instant::now();
+        let error = match run_once(opening, feed, stop) {
+            Ok(()) => break,
+            Err(e) => e,
+        };
+        if error == ENDED {
+            // The sender left (an SRT caller hung up, or went quiet): be listening again at
+            // once, so that it can come straight back.
+            info!(
+                channel,
+                input = role.as_str(),
+                "input ended or went quiet; re-opening"
+            );
+            feed.reopened(None);
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        warn!(channel, input = role.as_str(), error = %error, retry_in_ms = backoff.as_millis() as u64, "input failed; re-opening");
+        feed.reopened(Some(error));
+        if opened.elapsed() > STALL_REOPEN {
+            backoff = BACKOFF_FIRST;
+        }
+        let until = Instant::now() + backoff;
+        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        backoff = (backoff * 2).min(BACKOFF_CAP);
+    }
+}
+
+/// Runs the input's pipeline until it fails (`Err`) or the channel stops (`Ok`).
+fn run_once(opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) -> Result<(), String> {
+    let pipeline = gst::Pipeline::with_name(&format!("input-{}", opening.prefix));
+    let result = play(&pipeline, opening, feed, stop);
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}
+
+fn play(
+    pipeline: &gst::Pipeline,
+    opening: &Opening,
+    feed: &Arc<Feed>,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let bin = pipeline.upcast_ref::<gst::Bin>();
+    let prefix = opening.prefix.as_str();
+    let video = build_chain(bin, &video_tail(prefix, &feed.format, opening.deinterlace))
+        .map_err(|e| e.to_string())?;
+    let audio = build_chain(bin, &audio_tail(prefix, &feed.format)).map_err(|e| e.to_string())?;
+    attach_sinks(&video, &audio, feed)?;
+    match &opening.plan {
+        InputPlan::Raw { video: v, audio: a } => {
+            let vsrc = build_chain(bin, v).map_err(|e| e.to_string())?;
+            let asrc = build_chain(bin, a).map_err(|e| e.to_string())?;
+            link(vsrc.last(), &video[0])?;
+            link(asrc.last(), &audio[0])?;
+        }
+        InputPlan::Decoded { source } => {
+            let src = build_chain(bin, source).map_err(|e| e.to_string())?;
+            let decoder = src.last().cloned().ok_or("empty input")?;
+            link_decoded(&decoder, &video[0], &audio[0]);
+        }
+        InputPlan::File { .. } => return Err("a file cannot feed a failover input".into()),
+    }
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| first_error(pipeline).unwrap_or_else(|| "input refused to start".into()))?;
+    info!(input = prefix, "input opened");
+    let bus = pipeline.bus().ok_or("input has no bus")?;
+    while !stop.load(Ordering::SeqCst) {
+        if feed
+            .last_picture_at()
+            .is_some_and(|at| at.elapsed() > STALL_REOPEN)
+        {
+            return Err(ENDED.into());
+        }
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            continue;
+        };
+        match msg.view() {
+            gst::MessageView::Error(err) => return Err(crate::bus::error_text(err)),
+            gst::MessageView::Eos(_) => return Err(ENDED.into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn first_error(pipeline: &gst::Pipeline) -> Option<String> {
+    let bus = pipeline.bus()?;
+    crate::bus::pop_error(&bus).map(|(_, reason)| reason)
+}
+
+fn link(src: Option<&gst::Element>, sink: &gst::Element) -> Result<(), String> {
+    let src = src.ok_or("empty chain")?;
+    src.link(sink)
+        .map_err(|e| format!("{} ! {}: {e}", src.name(), sink.name()))
+}
+
+fn video_tail(prefix: &str, f: &ProgramFormat, deinterlace: bool) -> Vec<ElementSpec> {
+    let mut chain = Vec::new();
+    if deinterlace {
+        chain.push(ElementSpec::new(
+            "deinterlace",
+            format!("{prefix}-deinterlace"),
+        ));
+    }
+    chain.extend([
+        ElementSpec::new("videoconvert", format!("{prefix}-convert")),
+        // A picture of another aspect ratio is letterboxed or pillarboxed, never stretched.
+        ElementSpec::new("videoscale", format!("{prefix}-scale")).prop("add-borders", true),
+        ElementSpec::caps(format!("{prefix}-video-caps"), f.video_caps_without_rate()),
+        ElementSpec::new("appsink", format!("{prefix}-video-sink"))
+            .prop("sync", false)
+            .prop("max-buffers", 4)
+            .prop("drop", true),
+    ]);
+    chain
+}
+
+fn audio_tail(prefix: &str, f: &ProgramFormat) -> Vec<ElementSpec> {
+    vec![
+        ElementSpec::new("audioconvert", format!("{prefix}-audio-convert")),
+        ElementSpec::new("audioresample", format!("{prefix}-audio-resample")),
+        ElementSpec::caps(format!("{prefix}-audio-caps"), f.audio_caps()),
+        ElementSpec::new("appsink", format!("{prefix}-audio-sink"))
+            .prop("sync", false)
+            .prop("max-buffers", 50)
+            .prop("drop", true),
+    ]
+}
+
+fn attach_sinks(
+    video: &[gst::Element],
+    audio: &[gst::Element],
+    feed: &Arc<Feed>,
+) -> Result<(), String> {
+    let as_sink = |chain: &[gst::Element]| {
+        chain
+            .last()
+            .cloned()
+            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+            .ok_or_else(|| "appsink".to_string())
+    };
+    let f = feed.clone();
+    as_sink(video)?.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let grid = sample
+                    .caps()
+                    .and_then(|caps| gst_video::VideoInfo::from_caps(caps).ok())
+                    .zip(sample.buffer())
+                    .and_then(|(info, buffer)| {
+                        let frame =
+                            gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
+                                .ok()?;
+                        let luma = frame.plane_data(0).ok()?;
+                        Some(LumaGrid::sample(
+                            luma,
+                            frame.plane_stride()[0] as usize,
+                            info.width() as usize,
+                            info.height() as usize,
+                        ))
+                    });
+                if let (Some(buffer), Some(grid)) = (sample.buffer_owned(), grid) {
+                    f.picture(buffer, grid);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let f = feed.clone();
+    as_sink(audio)?.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let Some(map) = sample.buffer().and_then(|b| b.map_readable().ok()) {
+                    f.audio(map.as_slice());
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    Ok(())
+}
+
+/// Links decodebin's first raw video and audio pads as they appear; an input without audio
+/// leaves the audio tail unlinked, and the pump plays silence for it.
+fn link_decoded(decoder: &gst::Element, video_head: &gst::Element, audio_head: &gst::Element) {
+    let (Some(video_sink), Some(audio_sink)) =
+        (video_head.static_pad("sink"), audio_head.static_pad("sink"))
+    else {
+        return;
+    };
+    decoder.connect_pad_added(move |_, pad| {
+        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+        let kind = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
+        let target = if kind.starts_with("video/") {
+            &video_sink
+        } else if kind.starts_with("audio/") {
+            &audio_sink
+        } else {
+            return;
+        };
+        if !target.is_linked() {
+            if let Err(e) = pad.link(target) {
+                warn!(%kind, error = ?e, "cannot link decoded stream");
+            }
+        }
+    });
+}

@@ -1,0 +1,428 @@
+//! Issue #5 §6: input failover. A contribution source (ffmpeg, a real sender) is pulled and
+//! restored while a real receiver (srt-live-transmit) records the programme; what it recorded
+//! must be one continuous stream: slate or backup while the input is gone, live again after,
+//! PTS steady (no gap over 2 frame durations), no TS continuity error, the same picture size
+//! throughout, and every switch in the event log.
+
+use feedline_tests::analysis::{self, PictureStat};
+use feedline_tests::api::{set_up_admin, Client, Deployment, ServerPorts};
+use feedline_tests::feed::assert_ts_continuity;
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
+use serde_json::Value;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+const PATTERN: &str = "type = \"test_pattern\"\nwidth = 640\nheight = 360\nframe_rate = 30";
+/// 90 kHz ticks of one frame at 30 fps.
+const FRAME_90K: i64 = 3000;
+const FRAME_S: f64 = 1.0 / 30.0;
+/// Limited-range black is 16; ffmpeg's testsrc2 averages about 120.
+const BLACK_YAVG: f64 = 20.0;
+/// A picture that differs from the one before by more than this moved: live video (a repeat
+/// of the same picture re-encoded differs by a fraction of a level).
+const MOVING_YDIF: f64 = 1.0;
+
+/// ffmpeg sending a live H.264 + AAC MPEG-TS: testsrc2 (moving) or black. Like a field
+/// encoder, it calls again (every 200 ms) when its connection fails or drops.
+fn send(url: &str, black: bool) -> Child {
+    let picture = if black {
+        "color=c=black:size=320x180:rate=30"
+    } else {
+        "testsrc2=size=320x180:rate=30"
+    };
+    let ffmpeg = format!(
+        "ffmpeg -hide_banner -nostdin -loglevel error -re -f lavfi -i {picture} \
+         -f lavfi -i sine=frequency=440:sample_rate=48000 \
+         -c:v libx264 -preset ultrafast -tune zerolatency -g 15 -pix_fmt yuv420p \
+         -c:a aac -ac 2 -f mpegts '{url}'"
+    );
+    Command::new("sh")
+        .args(["-c", &format!("while true; do {ffmpeg}; sleep 0.2; done")])
+        // Its own process group, so that pulling it takes ffmpeg down with the loop.
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ffmpeg sender")
+}
+
+/// The cable is pulled: SIGKILL, no goodbye on the wire.
+fn pull(sender: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", sender.id())])
+        .status();
+    let _ = sender.wait();
+}
+
+fn failover_config(input: &str, failover: &str, output_port: u16) -> String {
+    two_rung_config(&srt_output("out", "listener", output_port, "")).replace(
+        PATTERN,
+        &format!("{input}\n[channels.failover]\n{failover}"),
+    )
+}
+
+/// Runs of pictures: (black?, first picture index, picture count).
+fn runs(stats: &[PictureStat]) -> Vec<(bool, usize, usize)> {
+    let mut runs: Vec<(bool, usize, usize)> = Vec::new();
+    for (i, s) in stats.iter().enumerate() {
+        let black = s.yavg < BLACK_YAVG;
+        match runs.last_mut() {
+            Some(run) if run.0 == black => run.2 += 1,
+            _ => runs.push((black, i, 1)),
+        }
+    }
+    runs
+}
+
+/// Time from the last new live picture to the first slate picture on the wire: how long the
+/// input's last picture was held before the slate went to air.
+fn switch_to_slate_ms(stats: &[PictureStat], first_black: usize) -> f64 {
+    let last_moving = (0..first_black)
+        .rev()
+        .find(|&i| stats[i].ydif > MOVING_YDIF)
+        .expect("live pictures before the slate");
+    (stats[first_black].pts_s - stats[last_moving].pts_s - FRAME_S).max(0.0) * 1000.0
+}
+
+/// What every failover capture must show, whatever happened to the input.
+fn assert_one_continuous_programme(capture: &Path) {
+    assert_ts_continuity(capture);
+    let video = analysis::video_streams(capture);
+    assert_eq!(video.len(), 2, "both rungs throughout: {video:?}");
+    assert_eq!((video[0].width, video[0].height), (Some(640), Some(360)));
+    assert_eq!((video[1].width, video[1].height), (Some(320), Some(180)));
+    for stream in analysis::streams(capture) {
+        let packets = analysis::packets(capture, stream.index);
+        assert!(packets.len() > 100, "stream {} nearly empty", stream.index);
+        // Audio packets are 1024 samples (21.3 ms); video frames 33.3 ms. Two frame
+        // durations of either is the limit.
+        let limit = if stream.codec_type == "audio" {
+            2 * 1920
+        } else {
+            2 * FRAME_90K
+        };
+        let gaps = analysis::dts_gaps(&packets, limit);
+        assert!(
+            gaps.is_empty(),
+            "stream {} ({}) has gaps (90 kHz): {gaps:?}",
+            stream.index,
+            stream.codec_type
+        );
+        assert!(
+            packets.windows(2).all(|w| w[1].dts > w[0].dts),
+            "stream {} DTS not strictly increasing",
+            stream.index
+        );
+    }
+}
+
+/// The appliance's log, kept under the target directory for whoever reads a failure.
+fn keep_log(name: &str, log: &str) {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("failover-{name}.log"));
+    let _ = std::fs::write(path, log);
+}
+
+fn deployment(dir: &Path, channel_toml: &str) -> Deployment {
+    let ports = ServerPorts::pick();
+    Deployment::new(
+        dir,
+        ports,
+        false,
+        &format!("{}{channel_toml}", ports.toml(false, "")),
+    )
+}
+
+fn failover_status(admin: &Client) -> Value {
+    admin.get("/api/v1/status").json()["channels"][0]["input"]["failover"].clone()
+}
+
+fn switch_events(admin: &Client) -> Vec<String> {
+    admin.get("/api/v1/events?channel=test&limit=200").json()["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "input_switch")
+        .filter_map(|e| e["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// §7: "Input removed for 5 s and restored, three times: the receiver sees continuous video
+/// (slate, then live), no gap longer than 2 frame durations, no continuity errors."
+#[test]
+fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    require_tool("srt-live-transmit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
+    let d = deployment(
+        dir.path(),
+        &failover_config(
+            &format!(
+                "type = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {input_port}"
+            ),
+            "revert_after_s = 1",
+            output_port,
+        ),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    appliance
+        .wait_for_log(&["input opened"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
+
+    let capture = dir.path().join("programme.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
+    rx.wait_for_bytes(50_000, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no programme before any input:\n{}", appliance.log()));
+
+    let url = format!("srt://127.0.0.1:{input_port}?mode=caller");
+    for _ in 0..3 {
+        let mut sender = send(&url, false);
+        std::thread::sleep(Duration::from_secs(4));
+        pull(&mut sender);
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    let mut sender = send(&url, false);
+    std::thread::sleep(Duration::from_secs(4));
+    let status = failover_status(&admin);
+    rx.stop();
+    pull(&mut sender);
+    keep_log("srt_pulled", &appliance.log());
+
+    assert_one_continuous_programme(&capture);
+    let stats = analysis::picture_stats(&capture);
+    let runs = runs(&stats);
+    let summary: Vec<String> = runs
+        .iter()
+        .map(|(black, _, n)| format!("{}{n}", if *black { "slate×" } else { "live×" }))
+        .collect();
+    println!("programme as received: {}", summary.join(" "));
+    // Slate before the first sender, then four live spells with three slates between.
+    let live_runs = runs.iter().filter(|r| !r.0).count();
+    let slate_runs: Vec<_> = runs.iter().filter(|r| r.0).collect();
+    assert_eq!(live_runs, 4, "live spells: {summary:?}");
+    assert_eq!(slate_runs.len(), 4, "slate spells: {summary:?}");
+    for (_, start, count) in &slate_runs[1..] {
+        let seconds = *count as f64 * FRAME_S;
+        // 5 s without input, then the sender's connection, a keyframe (≤ 0.5 s) and the 1 s
+        // revert hold.
+        assert!(
+            (4.5..8.5).contains(&seconds),
+            "slate spell of {seconds:.2} s at picture {start}: {summary:?}"
+        );
+        let switch_ms = switch_to_slate_ms(&stats, *start);
+        println!("input loss → slate on the wire: {switch_ms:.0} ms");
+        assert!(switch_ms < 100.0, "slate took {switch_ms:.0} ms");
+    }
+
+    assert_eq!(status["active"], "primary", "{status}");
+    assert_eq!(status["inputs"][0]["confidence"], 100, "{status}");
+    let events = switch_events(&admin);
+    let to_slate = events
+        .iter()
+        .filter(|m| m.contains("primary → slate"))
+        .count();
+    let back = events
+        .iter()
+        .filter(|m| m.contains("slate → primary"))
+        .count();
+    // Four pulls (the last one after the capture) and four arrivals (the first at start).
+    assert_eq!((to_slate, back), (4, 4), "switch events: {events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|m| m.contains("primary input: no picture")),
+        "{events:#?}"
+    );
+}
+
+/// A silent loss (UDP: the packets just stop, nothing closes) goes to the backup input after
+/// `no_data_ms`; a black picture goes to the backup after `black_ms`; the primary comes back
+/// after the revert time. Metrics carry each input's confidence and what is on air.
+#[test]
+fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    require_tool("srt-live-transmit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
+    let d = deployment(
+        dir.path(),
+        &failover_config(
+            &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}"),
+            &format!("revert_after_s = 1\nblack_ms = 1000\n[channels.failover.backup]\n{PATTERN}"),
+            output_port,
+        ),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    appliance
+        .wait_for_log(&["input opened", "primary"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
+    let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
+    let mut sender = send(&url, false);
+    let capture = dir.path().join("programme.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
+    rx.wait_for_bytes(50_000, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    std::thread::sleep(Duration::from_secs(3));
+
+    pull(&mut sender);
+    std::thread::sleep(Duration::from_secs(1));
+    let lost = failover_status(&admin);
+    std::thread::sleep(Duration::from_secs(1));
+    let mut sender = send(&url, false);
+    std::thread::sleep(Duration::from_secs(3));
+    let back = failover_status(&admin);
+    pull(&mut sender);
+    let mut black = send(&url, true);
+    std::thread::sleep(Duration::from_millis(2500));
+    let blacked = failover_status(&admin);
+    let metrics = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
+        ])
+        .output()
+        .expect("curl metrics");
+    pull(&mut black);
+    let mut sender = send(&url, false);
+    std::thread::sleep(Duration::from_secs(3));
+    rx.stop();
+    pull(&mut sender);
+    keep_log("udp_lost_or_black", &appliance.log());
+
+    assert_one_continuous_programme(&capture);
+    assert_eq!(lost["active"], "backup", "{lost}");
+    assert_eq!(lost["inputs"][0]["fault"], "no picture", "{lost}");
+    assert_eq!(lost["inputs"][0]["confidence"], 0, "{lost}");
+    assert_eq!(lost["inputs"][1]["confidence"], 100, "{lost}");
+    assert_eq!(back["active"], "primary", "{back}");
+    assert_eq!(blacked["active"], "backup", "{blacked}");
+    assert_eq!(blacked["inputs"][0]["fault"], "black picture", "{blacked}");
+    assert_eq!(blacked["inputs"][0]["confidence"], 40, "{blacked}");
+
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    for series in [
+        "feedline_input_confidence{channel=\"test\",input=\"primary\"} 40",
+        "feedline_input_confidence{channel=\"test\",input=\"backup\"} 100",
+        "feedline_input_on_air{channel=\"test\",state=\"backup\"} 1",
+    ] {
+        assert!(metrics.contains(series), "{series} missing:\n{metrics}");
+    }
+
+    // The hold before the backup, measured on the wire: pictures repeated after the last new
+    // live one (the backup's bars move, so the first moving picture after them is the backup).
+    let stats = analysis::picture_stats(&capture);
+    let held = stats
+        .windows(2)
+        .map(|w| w[1].ydif <= MOVING_YDIF && w[0].ydif > MOVING_YDIF)
+        .zip(0..)
+        .filter(|(starts_hold, _)| *starts_hold)
+        .map(|(_, i)| {
+            (i + 1..stats.len())
+                .take_while(|&j| stats[j].ydif <= MOVING_YDIF)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    println!(
+        "silent input loss → backup on the wire: {:.0} ms held",
+        held as f64 * FRAME_S * 1000.0
+    );
+    assert!(
+        held as f64 * FRAME_S < 0.2,
+        "last picture held {held} frames before the backup"
+    );
+
+    let events = switch_events(&admin);
+    for expected in [
+        "primary → backup: primary input: no picture",
+        "backup → primary: primary input healthy for 1 s",
+        "primary → backup: primary input: black picture",
+    ] {
+        assert!(
+            events.iter().any(|m| m.contains(expected)),
+            "no {expected:?} in {events:#?}"
+        );
+    }
+}
+
+/// Manual revert: with `revert_after_s = 0` the programme stays on the slate after the input
+/// returns until an operator asks; a viewer may not; the request is refused while the input is
+/// still missing.
+#[test]
+fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
+    let d = deployment(
+        dir.path(),
+        &failover_config(
+            &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}"),
+            "revert_after_s = 0",
+            output_port,
+        ),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    let viewer_token = admin.send_json(
+        "POST",
+        "/api/v1/tokens",
+        &serde_json::json!({"name": "wall", "role": "viewer"}),
+    );
+    assert_eq!(viewer_token.status, 201, "{viewer_token:?}");
+    let viewer = Client::with_token(
+        &d.base(),
+        viewer_token.json()["token"].as_str().unwrap_or_default(),
+    );
+    appliance
+        .wait_for_log(&["input opened"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
+    let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
+    let revert = "/api/v1/channels/test/input/revert";
+    let wait_active = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if failover_status(&admin)["active"] == want {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("never {want}: {}", failover_status(&admin));
+    };
+    let mut sender = send(&url, false);
+    wait_active("primary");
+    pull(&mut sender);
+    wait_active("slate");
+    let refused = admin.send_json("POST", revert, &serde_json::json!({}));
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert!(refused.body.contains("no picture"), "{refused:?}");
+
+    let mut sender = send(&url, false);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        failover_status(&admin)["active"],
+        "slate",
+        "no automatic revert"
+    );
+    let forbidden = viewer.send_json("POST", revert, &serde_json::json!({}));
+    assert_eq!(forbidden.status, 403, "{forbidden:?}");
+    let done = admin.send_json("POST", revert, &serde_json::json!({}));
+    assert_eq!(done.status, 204, "{done:?}");
+    wait_active("primary");
+    pull(&mut sender);
+    let audit = admin.get("/api/v1/audit").json();
+    assert!(
+        audit.to_string().contains("channel.input.revert"),
+        "revert not audited: {audit}"
+    );
+}
