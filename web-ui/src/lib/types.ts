@@ -25,6 +25,31 @@ export interface InputLive {
   timecode?: string | null;
   frames: number;
   audio_levels: AudioLevel[];
+  failover?: FailoverLive | null;
+}
+
+export interface FailoverInputLive {
+  role: 'primary' | 'backup';
+  kind: string;
+  confidence: number;
+  fault?: string | null;
+  reopens: number;
+  last_error?: string | null;
+}
+
+export interface SwitchLive {
+  seq: number;
+  at_ms: number;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface FailoverLive {
+  active: 'primary' | 'backup' | 'slate';
+  slate: string;
+  inputs: FailoverInputLive[];
+  switches: SwitchLive[];
 }
 
 export interface RenditionLive {
