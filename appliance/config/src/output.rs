@@ -50,8 +50,27 @@ pub enum OutputTransport {
         /// How long sent packets are kept for retransmission.
         buffer_ms: u32,
     },
+    /// MPEG-TS in RTP (RFC 2250), optionally with SMPTE 2022-1 FEC: column FEC packets to
+    /// `port + 2`, row FEC packets to `port + 4` (what MediaConnect's RTP-FEC protocol and
+    /// other 2022-1 receivers expect). No retransmission: FEC alone repairs loss.
+    Rtp {
+        address: String,
+        port: u16,
+        fec: Option<RtpFec>,
+    },
     /// A local TS recording.
     File { path: PathBuf },
+}
+
+/// The SMPTE 2022-1 FEC matrix: `columns` (L) media packets per row, `rows` (D) per column.
+/// 10×10 costs 20 % more packets and repairs any single loss in a row or a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RtpFec {
+    /// L: 1–20.
+    pub columns: u32,
+    /// D: 4–20 (L × D at most 100).
+    pub rows: u32,
 }
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,6 +124,19 @@ enum OutputRepr {
         port: u16,
         #[serde(default = "default_rist_buffer")]
         buffer_ms: u32,
+    },
+    Rtp {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
+        address: String,
+        port: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fec: Option<RtpFec>,
     },
     File {
         #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
@@ -183,6 +215,19 @@ impl From<OutputRepr> for Output {
                     buffer_ms,
                 },
             },
+            OutputRepr::Rtp {
+                name,
+                renditions,
+                copy_of,
+                address,
+                port,
+                fec,
+            } => Output {
+                name,
+                renditions,
+                copy_of,
+                transport: OutputTransport::Rtp { address, port, fec },
+            },
             OutputRepr::File {
                 name,
                 renditions,
@@ -253,6 +298,14 @@ impl From<Output> for OutputRepr {
                 port,
                 buffer_ms,
             },
+            OutputTransport::Rtp { address, port, fec } => OutputRepr::Rtp {
+                name,
+                renditions,
+                copy_of,
+                address,
+                port,
+                fec,
+            },
             OutputTransport::File { path } => OutputRepr::File {
                 name,
                 renditions,
@@ -322,6 +375,8 @@ impl OutputTransport {
             OutputTransport::Srt { .. } => "srt",
             OutputTransport::Udp { .. } => "udp",
             OutputTransport::Rist { .. } => "rist",
+            OutputTransport::Rtp { fec: Some(_), .. } => "rtp-fec",
+            OutputTransport::Rtp { .. } => "rtp",
             OutputTransport::File { .. } => "file",
         }
     }

@@ -588,6 +588,29 @@ fn check_transport(
             }
             errors.range(format!("{oat}.buffer_ms"), *buffer_ms, RIST_BUFFER_MS);
         }
+        OutputTransport::Rtp { address, port, fec } => {
+            check_address(errors, format!("{oat}.address"), address);
+            if address == "0.0.0.0" || address == "::" {
+                errors.push(format!("{oat}.address"), "needs the receiver's address");
+            }
+            check_port(errors, format!("{oat}.port"), *port);
+            if let Some(fec) = fec {
+                if *port > u16::MAX - 4 {
+                    errors.push(
+                        format!("{oat}.port"),
+                        "FEC uses the port + 2 and + 4: must be at most 65531",
+                    );
+                }
+                errors.range(format!("{oat}.fec.columns"), fec.columns, (1, 20));
+                errors.range(format!("{oat}.fec.rows"), fec.rows, (4, 20));
+                if fec.columns * fec.rows > 100 {
+                    errors.push(
+                        format!("{oat}.fec"),
+                        "SMPTE 2022-1 allows at most 100 packets in the matrix (columns × rows)",
+                    );
+                }
+            }
+        }
         OutputTransport::File { path } => {
             if path.as_os_str().is_empty() {
                 errors.push(format!("{oat}.path"), "must not be empty");

@@ -184,6 +184,22 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].failover.backup.type: a file cannot be a backup input yet; use a slate image or a live input",
         ),
         (
+            "RTP-FEC matrix larger than SMPTE 2022-1 allows",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rtp\"\naddress = \"203.0.113.7\"\nport = 5000\nfec = { columns = 20, rows = 20 }",
+            )),
+            "channels[0].outputs[1].fec: SMPTE 2022-1 allows at most 100 packets in the matrix (columns × rows)",
+        ),
+        (
+            "RTP-FEC with fewer than 4 rows",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rtp\"\naddress = \"203.0.113.7\"\nport = 5000\nfec = { columns = 10, rows = 2 }",
+            )),
+            "channels[0].outputs[1].fec.rows: must be between 4 and 20",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",

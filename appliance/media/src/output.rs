@@ -269,12 +269,35 @@ impl Runner {
         }
         let mut chain = vec![src_spec];
         chain.extend(transport::payloader_specs(&self.output.transport, &prefix));
-        chain.push(transport::sink_spec(&self.output.transport, &prefix));
+        let fec = transport::fec_sink_description(&self.output.transport, &prefix);
+        if fec.is_none() {
+            chain.push(transport::sink_spec(&self.output.transport, &prefix));
+        }
         let elements = crate::spec::build_chain(pipeline.upcast_ref::<gst::Bin>(), &chain)
             .map_err(|e| e.to_string())?;
-        let (Some(src), Some(sink)) = (elements.first().cloned(), elements.last().cloned()) else {
+        let (Some(src), Some(mut sink)) = (elements.first().cloned(), elements.last().cloned())
+        else {
             return Err("empty output chain".into());
         };
+        if let Some(description) = fec {
+            // The FEC encoder fans out to three sockets: a bin with one sink pad, the
+            // encoder's. (Letting the parser ghost every unlinked pad would also ghost the FEC
+            // sockets' pads, whose links wait for the encoder's FEC pads to appear.)
+            let bin = gst::parse::bin_from_description(&description, false)
+                .map_err(|e| format!("FEC sender: {e}"))?;
+            let encoder_sink = bin
+                .by_name(&format!("{prefix}-fec"))
+                .and_then(|fec| fec.static_pad("sink"))
+                .ok_or("FEC sender: no encoder")?;
+            let ghost = gst::GhostPad::with_target(&encoder_sink)
+                .map_err(|e| format!("FEC sender: {e}"))?;
+            bin.add_pad(&ghost)
+                .map_err(|e| format!("FEC sender: {e}"))?;
+            pipeline.add(&bin).map_err(|e| e.to_string())?;
+            sink.link(&bin)
+                .map_err(|e| format!("payloader ! FEC: {e}"))?;
+            sink = bin.upcast();
+        }
         self.log_first_packet(&sink);
         let appsrc = src
             .downcast::<gst_app::AppSrc>()

@@ -77,6 +77,11 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             .prop("address", address)
             .prop("port", port)
             .prop("sender-buffer", buffer_ms),
+        OutputTransport::Rtp { address, port, .. } => ElementSpec::new("udpsink", name)
+            .prop("host", address)
+            .prop("port", port)
+            .prop("sync", false)
+            .prop("async", false),
         OutputTransport::File { path } => ElementSpec::new("filesink", name)
             .prop("location", path.display())
             .prop("sync", false)
@@ -84,25 +89,111 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
     }
 }
 
-/// What goes between the TS and the sink: RIST carries the TS in RTP (seven TS packets per RTP
-/// packet, as our muxer aligns them).
+/// What goes between the TS and the sink: RIST and RTP carry the TS in RTP (seven TS packets
+/// per RTP packet, as our muxer aligns them).
 pub fn payloader_specs(transport: &OutputTransport, prefix: &str) -> Vec<ElementSpec> {
     match transport {
         OutputTransport::Rist { .. } => {
             vec![ElementSpec::new("rtpmp2tpay", format!("{prefix}-rtp"))]
         }
+        // SMPTE 2022-1 protects a stream whose SSRC is 0 (the FEC encoder refuses others);
+        // plain RTP uses the same, so adding FEC later changes nothing for the receiver.
+        OutputTransport::Rtp { .. } => {
+            vec![ElementSpec::new("rtpmp2tpay", format!("{prefix}-rtp")).prop("ssrc", 0)]
+        }
         _ => Vec::new(),
     }
+}
+
+/// The sink of an RTP output with SMPTE 2022-1 FEC, as a launch line for a bin: the media
+/// packets to `port`, column FEC (the encoder's `fec_0`) to `port + 2`, row FEC (`fec_1`) to
+/// `port + 4`. `None` for every other transport (they have one sink element).
+pub fn fec_sink_description(transport: &OutputTransport, prefix: &str) -> Option<String> {
+    let OutputTransport::Rtp {
+        address,
+        port,
+        fec: Some(fec),
+    } = transport
+    else {
+        return None;
+    };
+    let udp = |name: &str, port: u32| {
+        format!(
+            "udpsink name={prefix}-{name} host=\"{address}\" port={port} sync=false async=false"
+        )
+    };
+    let port = u32::from(*port);
+    Some(format!(
+        "rtpst2022-1-fecenc name={prefix}-fec columns={} rows={} \
+         {prefix}-fec.src ! {} \
+         {prefix}-fec.fec_0 ! {} \
+         {prefix}-fec.fec_1 ! {}",
+        fec.columns,
+        fec.rows,
+        udp("sink", port),
+        udp("fec-column", port + 2),
+        udp("fec-row", port + 4),
+    ))
 }
 
 /// RTP needs timestamps that advance: the transport stamps buffers as they arrive (the encoder's
 /// timestamps mean nothing on the transport's own clock).
 pub fn stamps_arrival_time(transport: &OutputTransport) -> bool {
-    matches!(transport, OutputTransport::Rist { .. })
+    matches!(
+        transport,
+        OutputTransport::Rist { .. } | OutputTransport::Rtp { .. }
+    )
 }
 
 /// A recording must be complete, so its queue blocks; a network output must never hold the
 /// encoder back, so its queue drops the oldest data instead.
 pub fn is_lossless(transport: &OutputTransport) -> bool {
     matches!(transport, OutputTransport::File { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feedline_config::RtpFec;
+    use gstreamer::prelude::*;
+
+    fn rtp(fec: Option<RtpFec>) -> OutputTransport {
+        OutputTransport::Rtp {
+            address: "198.51.100.9".into(),
+            port: 5000,
+            fec,
+        }
+    }
+
+    #[test]
+    fn rtp_payloads_with_ssrc_zero_and_stamps_arrival_time() {
+        let pay = payloader_specs(&rtp(None), "ch-out");
+        assert_eq!(pay.len(), 1);
+        assert_eq!(pay[0].property("ssrc"), Some("0"));
+        assert!(stamps_arrival_time(&rtp(None)));
+        assert_eq!(fec_sink_description(&rtp(None), "ch-out"), None);
+    }
+
+    #[test]
+    fn fec_sends_columns_to_port_plus_2_and_rows_to_port_plus_4() {
+        gstreamer::init().expect("gst");
+        let fec = RtpFec {
+            columns: 10,
+            rows: 5,
+        };
+        let description = fec_sink_description(&rtp(Some(fec)), "ch-out").expect("fec");
+        let bin = gstreamer::parse::bin_from_description(&description, false).expect("parses");
+        let encoder = bin.by_name("ch-out-fec").expect("encoder");
+        assert_eq!(encoder.property::<u32>("columns"), 10);
+        assert_eq!(encoder.property::<u32>("rows"), 5);
+        for (sink, port) in [
+            ("ch-out-sink", 5000),
+            ("ch-out-fec-column", 5002),
+            ("ch-out-fec-row", 5004),
+        ] {
+            let sink = bin.by_name(sink).expect("udpsink");
+            assert_eq!(sink.property::<i32>("port"), port);
+            assert_eq!(sink.property::<String>("host"), "198.51.100.9");
+        }
+    }
 }

@@ -186,6 +186,15 @@ export type Output =
       renditions?: string[] | null;
       copy_of?: string | null;
     }
+  | {
+      type: 'rtp';
+      name: string;
+      address: string;
+      port: number;
+      fec?: { columns: number; rows: number } | null;
+      renditions?: string[] | null;
+      copy_of?: string | null;
+    }
   | { type: 'file'; name: string; path: string; renditions?: string[] | null };
 
 export interface Channel {
@@ -196,6 +205,7 @@ export interface Channel {
   timecode?: { source?: 'system_clock' | 'internal' };
   video?: { gop_frames?: number; b_frames?: number; rate_control?: string; latency?: string };
   audio?: Record<string, unknown>;
+  failover?: Record<string, unknown> | null;
 }
 
 export interface CaptureDevice {
