@@ -1,7 +1,9 @@
 //! Faults a venue sees: no receiver yet, a receiver that crashes and comes back, a missing file,
 //! an address that does not resolve, and the operator stopping the service.
 
+use feedline_tests::analysis;
 use feedline_tests::appliance::Appliance;
+use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
 use std::sync::Mutex;
@@ -93,18 +95,31 @@ fn absent_receiver_is_retried_with_capped_backoff_while_other_outputs_flow() {
 }
 
 /// A receiver that crashes (SIGKILL: no SRT shutdown reaches us) and restarts on the same port.
+/// Issue #5 §7: a receiver killed and restarted gets the output back within 2 s, and a
+/// second output's receiver, connected throughout, sees no interruption at all.
 #[test]
 fn caller_output_resumes_within_2s_when_receiver_returns() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("srt-live-transmit");
-    let port = free_port();
+    let (port, monitor_port) = (free_port(), free_port());
     let dir = tempfile::tempdir().expect("tempdir");
     let uri = format!("srt://127.0.0.1:{port}?mode=listener");
     let mut rx = Receiver::srt_live_transmit(&uri, &dir.path().join("first.ts"));
     std::thread::sleep(Duration::from_millis(300));
-    let app = Appliance::start(&two_rung_config(&caller_output("cloud", port)));
+    let app = Appliance::start(&two_rung_config(&format!(
+        "{}{}",
+        caller_output("cloud", port),
+        listener_output("monitor", monitor_port)
+    )));
+    let monitor_capture = dir.path().join("monitor.ts");
+    let mut monitor =
+        Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{monitor_port}"), &monitor_capture);
     rx.wait_for_bytes(100 * 188, Duration::from_secs(10))
         .expect("first receiver got nothing");
+    monitor
+        .wait_for_bytes(100 * 188, Duration::from_secs(10))
+        .expect("monitor receiver got nothing");
+    std::thread::sleep(Duration::from_secs(1));
     rx.kill();
     std::thread::sleep(Duration::from_secs(3));
     let mut back = Receiver::srt_live_transmit(&uri, &dir.path().join("second.ts"));
@@ -117,7 +132,20 @@ fn caller_output_resumes_within_2s_when_receiver_returns() {
         "resumed after {took:?} (limit 2 s)\n{}",
         app.log()
     );
+    std::thread::sleep(Duration::from_secs(1));
     back.stop();
+    monitor.stop();
+    // The monitor saw one continuous stream across the other receiver's death and return.
+    assert_ts_continuity(&monitor_capture);
+    for stream in analysis::video_streams(&monitor_capture) {
+        let packets = analysis::packets(&monitor_capture, stream.index);
+        let gaps = analysis::dts_gaps(&packets, 2 * 3000);
+        assert!(
+            gaps.is_empty(),
+            "monitor output interrupted (stream {}, 90 kHz gaps {gaps:?})",
+            stream.index
+        );
+    }
 }
 
 #[test]
