@@ -242,6 +242,7 @@ impl Channel {
                     passphrase: None::<Secret>,
                     encryption: Default::default(),
                     stream_id: None,
+                    fec: None,
                 },
             }],
             failover: None,

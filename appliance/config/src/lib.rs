@@ -23,7 +23,9 @@ pub use failover::{Failover, Slate};
 pub use frame_rate::FrameRate;
 pub use input::{DecklinkConnection, Input, SrtInputMode};
 pub use load::{parse, read_file, LoadError};
-pub use output::{Encryption, Output, OutputTransport, RtpFec, SrtMode};
+pub use output::{
+    Encryption, Output, OutputTransport, RtpFec, SrtFec, SrtFecArq, SrtFecLayout, SrtMode,
+};
 pub use redact::REDACTED;
 pub use secret::Secret;
 pub use server::{Metrics, Server};

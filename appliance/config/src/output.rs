@@ -31,6 +31,8 @@ pub enum OutputTransport {
         passphrase: Option<Secret>,
         encryption: Encryption,
         stream_id: Option<String>,
+        /// libsrt's packet-filter FEC, alongside (or instead of) retransmission.
+        fec: Option<SrtFec>,
     },
     Udp {
         address: String,
@@ -60,6 +62,60 @@ pub enum OutputTransport {
     },
     /// A local TS recording.
     File { path: PathBuf },
+}
+
+/// libsrt's built-in FEC packet filter (`SRTO_PACKETFILTER` `fec,...`): the receiver needs
+/// only to accept the `fec` filter; this side sets the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SrtFec {
+    /// Packets per row: 2–64.
+    pub columns: u32,
+    /// Packets per column: 1 (row FEC only) to 64.
+    pub rows: u32,
+    /// `staircase` (default) spreads the column FEC packets out; `even` sends them in bursts.
+    #[serde(default)]
+    pub layout: SrtFecLayout,
+    /// When retransmission is asked for: `onreq` (default, only what FEC could not rebuild),
+    /// `always` (in parallel with FEC) or `never` (FEC alone).
+    #[serde(default)]
+    pub arq: SrtFecArq,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SrtFecLayout {
+    #[default]
+    Staircase,
+    Even,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SrtFecArq {
+    #[default]
+    Onreq,
+    Always,
+    Never,
+}
+
+impl SrtFec {
+    /// The `SRTO_PACKETFILTER` string, e.g. `fec,cols:10,rows:5,layout:staircase,arq:onreq`.
+    pub fn packet_filter(&self) -> String {
+        let layout = match self.layout {
+            SrtFecLayout::Staircase => "staircase",
+            SrtFecLayout::Even => "even",
+        };
+        let arq = match self.arq {
+            SrtFecArq::Onreq => "onreq",
+            SrtFecArq::Always => "always",
+            SrtFecArq::Never => "never",
+        };
+        format!(
+            "fec,cols:{},rows:{},layout:{layout},arq:{arq}",
+            self.columns, self.rows
+        )
+    }
 }
 
 /// The SMPTE 2022-1 FEC matrix: `columns` (L) media packets per row, `rows` (D) per column.
@@ -96,6 +152,8 @@ enum OutputRepr {
         encryption: Encryption,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stream_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fec: Option<SrtFec>,
     },
     Udp {
         #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
@@ -165,6 +223,7 @@ impl From<OutputRepr> for Output {
                 passphrase,
                 encryption,
                 stream_id,
+                fec,
             } => Output {
                 name,
                 renditions,
@@ -177,6 +236,7 @@ impl From<OutputRepr> for Output {
                     passphrase,
                     encryption,
                     stream_id,
+                    fec,
                 },
             },
             OutputRepr::Udp {
@@ -260,6 +320,7 @@ impl From<Output> for OutputRepr {
                 passphrase,
                 encryption,
                 stream_id,
+                fec,
             } => OutputRepr::Srt {
                 name,
                 renditions,
@@ -271,6 +332,7 @@ impl From<Output> for OutputRepr {
                 passphrase,
                 encryption,
                 stream_id,
+                fec,
             },
             OutputTransport::Udp {
                 address,

@@ -549,8 +549,13 @@ fn check_transport(
             latency_ms,
             passphrase,
             stream_id,
+            fec,
             ..
         } => {
+            if let Some(fec) = fec {
+                errors.range(format!("{oat}.fec.columns"), fec.columns, (2, 64));
+                errors.range(format!("{oat}.fec.rows"), fec.rows, (1, 64));
+            }
             check_address(errors, format!("{oat}.address"), address);
             if *mode == SrtMode::Caller && (address == "0.0.0.0" || address == "::") {
                 errors.push(

@@ -200,6 +200,11 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].fec.rows: must be between 4 and 20",
         ),
         (
+            "SRT packet-filter FEC with a single column",
+            Box::new(replace("port = 9001", "port = 9001\nfec = { columns = 1, rows = 2 }")),
+            "channels[0].outputs[1].fec.columns: must be between 2 and 64",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",
@@ -233,7 +238,7 @@ fn bad_configs_are_rejected_with_their_field_path() {
         (
             "unknown key in an output",
             Box::new(replace("port = 9001", "port = 9001\nlatncy_ms = 200")),
-            "channels[0].outputs[1].latncy_ms: unknown field `latncy_ms`, expected one of `name`, `renditions`, `copy_of`, `mode`, `address`, `port`, `latency_ms`, `passphrase`, `encryption`, `stream_id`",
+            "channels[0].outputs[1].latncy_ms: unknown field `latncy_ms`, expected one of `name`, `renditions`, `copy_of`, `mode`, `address`, `port`, `latency_ms`, `passphrase`, `encryption`, `stream_id`, `fec`",
         ),
         (
             "unknown SRT mode",

@@ -218,6 +218,7 @@ mod tests {
                 passphrase: None,
                 encryption: Default::default(),
                 stream_id: None,
+                fec: None,
             },
         });
         assert_eq!(plan(&old, &new).reshape_outputs, vec!["main".to_string()]);

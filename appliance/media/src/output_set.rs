@@ -143,6 +143,7 @@ mod tests {
                 passphrase: None,
                 encryption: Default::default(),
                 stream_id: None,
+                fec: None,
             },
         }
     }

@@ -17,6 +17,7 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             passphrase,
             encryption,
             stream_id,
+            fec,
         } => {
             let host = if address.contains(':') {
                 format!("[{address}]")
@@ -24,10 +25,14 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
                 address.clone()
             };
             // The passphrase never goes into the URI, which shows up in logs.
-            let uri = format!(
+            let mut uri = format!(
                 "srt://{host}:{port}?mode={}&conntimeo={SRT_CONNECT_TIMEOUT_MS}",
                 mode.as_str()
             );
+            // srtsink passes URI options it knows to libsrt (`packetfilter` among them).
+            if let Some(fec) = fec {
+                uri.push_str(&format!("&packetfilter={}", fec.packet_filter()));
+            }
             let mut sink = ElementSpec::new("srtsink", name)
                 .prop("uri", uri)
                 .prop("latency", latency_ms)

@@ -1,7 +1,9 @@
 //! What each output transport hands to GStreamer. The passphrase must reach srtsink but never the
 //! URI (URIs are logged); key length, stream ID and rendezvous port must be set.
 
-use feedline_config::{Encryption, OutputTransport, Secret, SrtMode};
+use feedline_config::{
+    Encryption, OutputTransport, Secret, SrtFec, SrtFecArq, SrtFecLayout, SrtMode,
+};
 use feedline_media::spec::to_launch_line;
 use feedline_media::transport::sink_spec;
 
@@ -14,6 +16,7 @@ fn srt(mode: SrtMode, passphrase: Option<&str>, stream_id: Option<&str>) -> Outp
         passphrase: passphrase.map(Secret::new),
         encryption: Encryption::Aes256,
         stream_id: stream_id.map(str::to_string),
+        fec: None,
     }
 }
 
@@ -56,10 +59,28 @@ fn srt_rendezvous_binds_its_own_port_and_ipv6_is_bracketed() {
         passphrase: None,
         encryption: Encryption::Aes128,
         stream_id: None,
+        fec: None,
     };
     assert_eq!(
         sink_spec(&v6, "o").property("uri"),
         Some("srt://[::]:9000?mode=listener&conntimeo=1000")
+    );
+}
+
+#[test]
+fn srt_fec_goes_to_libsrt_as_its_packet_filter() {
+    let mut transport = srt(SrtMode::Listener, None, None);
+    if let OutputTransport::Srt { fec, .. } = &mut transport {
+        *fec = Some(SrtFec {
+            columns: 10,
+            rows: 5,
+            layout: SrtFecLayout::Staircase,
+            arq: SrtFecArq::Onreq,
+        });
+    }
+    assert_eq!(
+        sink_spec(&transport, "o").property("uri"),
+        Some("srt://198.51.100.20:5000?mode=listener&conntimeo=1000&packetfilter=fec,cols:10,rows:5,layout:staircase,arq:onreq")
     );
 }
 

@@ -165,6 +165,7 @@ export type Output =
       passphrase?: string | null;
       encryption?: string;
       stream_id?: string | null;
+      fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
       renditions?: string[] | null;
       copy_of?: string | null;
     }
