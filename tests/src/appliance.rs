@@ -23,21 +23,28 @@ impl Appliance {
         Self::spawn(
             dir,
             &["run", "--config", config.to_str().unwrap_or_default()],
+            &[],
         )
     }
 
     /// Starts `feedline <args>` (for commands and flags other than a plain `run --config`).
     pub fn start_args(args: &[&str]) -> Appliance {
-        Self::spawn(tempfile::tempdir().expect("tempdir"), args)
+        Self::spawn(tempfile::tempdir().expect("tempdir"), args, &[])
     }
 
-    fn spawn(dir: tempfile::TempDir, args: &[&str]) -> Appliance {
+    /// As `start_args`, with extra environment (e.g. what systemd sets for a service).
+    pub fn start_args_env(args: &[&str], env: &[(&str, &str)]) -> Appliance {
+        Self::spawn(tempfile::tempdir().expect("tempdir"), args, env)
+    }
+
+    fn spawn(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Appliance {
         let log_path = dir.path().join("feedline.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let child = Command::new(feedline_bin())
             .args(args)
             .env("NO_COLOR", "1")
             .env("FEEDLINE_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -7,6 +7,7 @@ pub mod logging;
 pub mod persist;
 mod sampler;
 mod supervisor;
+pub mod systemd;
 
 use feedline_config::{read_file, Config, LoadError};
 use std::path::Path;
@@ -63,6 +64,7 @@ pub fn cli_run(
         let supervisor =
             Supervisor::new(config, Default::default(), None, None, None, process_start);
         supervisor.start_channels();
+        supervisor.announce_ready();
         return supervisor.run_until_signalled();
     };
     let (config, store, safe_mode) = match persist::load_for_run(dir, config_path)? {
@@ -120,6 +122,7 @@ pub fn cli_run(
     let control: Arc<dyn feedline_api::Control> =
         Arc::new(supervisor::SupervisorControl(supervisor.clone()));
     feedline_api::spawn(settings, control, store, events)?;
+    supervisor.announce_ready();
     supervisor.run_until_signalled()
 }
 

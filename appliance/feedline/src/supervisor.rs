@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// How often the live status is refreshed (events are detected at this pace too).
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
@@ -184,6 +184,51 @@ impl Supervisor {
 
     /// Runs until SIGTERM/SIGINT (or, in file mode, until every channel has finished), then
     /// stops every channel.
+    /// Whether every running channel's media threads are alive (see
+    /// `ChannelRunner::liveness`); the first problem found otherwise.
+    pub fn liveness(&self) -> Result<(), String> {
+        let running = self.lock();
+        running
+            .runners
+            .values()
+            .map(|r| r.liveness())
+            .find(Result::is_err)
+            .unwrap_or(Ok(()))
+    }
+
+    /// Tells systemd the service is ready and, if it asked for a watchdog, keeps sending the
+    /// heartbeat from the main loop while the media threads are alive: a stalled pipeline or a
+    /// stuck main loop stops it, and systemd restarts the service.
+    pub fn announce_ready(self: &Arc<Self>) {
+        let channels = self.lock().runners.len();
+        crate::systemd::notify(&format!("READY=1\nSTATUS={channels} channel(s) running"));
+        let Some(period) = crate::systemd::watchdog_period() else {
+            return;
+        };
+        info!(
+            period_ms = period.as_millis() as u64,
+            "systemd watchdog armed"
+        );
+        let me = self.clone();
+        let mut reported = false;
+        glib::timeout_add(period, move || {
+            match me.liveness() {
+                Ok(()) => {
+                    crate::systemd::notify("WATCHDOG=1");
+                    reported = false;
+                }
+                Err(problem) => {
+                    if !reported {
+                        error!(%problem, "media stalled: withholding the systemd watchdog heartbeat");
+                        crate::systemd::notify(&format!("STATUS=stalled: {problem}"));
+                        reported = true;
+                    }
+                }
+            }
+            glib::ControlFlow::Continue
+        });
+    }
+
     pub fn run_until_signalled(self: &Arc<Self>) -> anyhow::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
@@ -207,6 +252,7 @@ impl Supervisor {
             });
         }
         self.main_loop.run();
+        crate::systemd::notify("STOPPING=1");
         self.shutting_down.store(true, Ordering::SeqCst);
         let stopping = Instant::now();
         let runners = std::mem::take(&mut self.lock().runners);

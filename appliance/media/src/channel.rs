@@ -24,6 +24,10 @@ const RESHAPE_WAIT: Duration = Duration::from_secs(2);
 
 pub struct ChannelRunner {
     name: String,
+    /// The source never pauses (test pattern, failover slate): no frames means a stall.
+    always_on: bool,
+    /// Frames encoded at the last liveness check, and when that count last changed.
+    progress: Mutex<(u64, Instant)>,
     outputs: Arc<OutputSet>,
     live: Arc<Live>,
     process_start: Instant,
@@ -31,14 +35,29 @@ pub struct ChannelRunner {
     thread: Option<JoinHandle<()>>,
 }
 
+/// A worker that has not looped for this long is stuck (its loop turns every 50 ms; a rebuild
+/// waits at most 5 s).
+const WORKER_STUCK: Duration = Duration::from_secs(10);
+/// A channel whose source never stops (test pattern, failover) that encodes nothing for this long
+/// has a stalled pipeline.
+const FRAMES_STALLED: Duration = Duration::from_secs(10);
+
 /// What the channel's worker thread reports while it runs.
 struct Live {
     state: Mutex<(ChannelState, Option<String>)>,
     restarts: AtomicU64,
     meter: Arc<ChannelMeter>,
+    born: Instant,
+    /// Milliseconds since `born` at the worker's latest loop turn.
+    heartbeat_ms: AtomicU64,
 }
 
 impl Live {
+    fn beat(&self) {
+        self.heartbeat_ms
+            .store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
     fn set(&self, state: ChannelState, error: Option<String>) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         s.0 = state;
@@ -71,6 +90,8 @@ impl ChannelRunner {
             state: Mutex::new((ChannelState::Starting, None)),
             restarts: AtomicU64::new(0),
             meter: ChannelMeter::new(&channel),
+            born: Instant::now(),
+            heartbeat_ms: AtomicU64::new(0),
         });
         let worker = Worker {
             channel: channel.clone(),
@@ -93,12 +114,60 @@ impl ChannelRunner {
             .ok();
         ChannelRunner {
             name: channel.name.clone(),
+            always_on: matches!(channel.input, Input::TestPattern { .. })
+                || channel.failover.is_some(),
+            progress: Mutex::new((0, Instant::now())),
             outputs,
             live,
             process_start,
             stop,
             thread,
         }
+    }
+
+    /// Whether the channel's media threads are alive, for the service watchdog: its worker
+    /// loops, and a channel whose source never stops keeps encoding frames. (A network input
+    /// that stops sending is not a stall: the channel waits for it.)
+    pub fn liveness(&self) -> Result<(), String> {
+        let (state, _) = self
+            .live
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if matches!(state, ChannelState::Finished | ChannelState::Stopped) {
+            return Ok(());
+        }
+        let now_ms = self.live.born.elapsed().as_millis() as u64;
+        let idle = now_ms.saturating_sub(self.live.heartbeat_ms.load(Ordering::Relaxed));
+        if idle > WORKER_STUCK.as_millis() as u64 {
+            return Err(format!(
+                "channel {}: worker stuck for {} s",
+                self.name,
+                idle / 1000
+            ));
+        }
+        let frames: u64 = self
+            .live
+            .meter
+            .rendition_status()
+            .iter()
+            .map(|r| r.frames)
+            .sum();
+        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if frames != progress.0 || state != ChannelState::Running || !self.always_on {
+            *progress = (frames, Instant::now());
+            return Ok(());
+        }
+        let stalled = progress.1.elapsed();
+        if stalled > FRAMES_STALLED {
+            return Err(format!(
+                "channel {}: no frame encoded for {} s",
+                self.name,
+                stalled.as_secs()
+            ));
+        }
+        Ok(())
     }
 
     pub fn output_status(&self) -> Vec<OutputStatus> {
@@ -233,6 +302,7 @@ impl Worker {
     fn run(&self) -> bool {
         let mut failures: u32 = 0;
         loop {
+            self.live.beat();
             if self.stop.load(Ordering::SeqCst) {
                 return false;
             }
@@ -345,6 +415,7 @@ impl Worker {
         }
         let mut announced = false;
         let outcome = loop {
+            self.live.beat();
             if self.stop.load(Ordering::SeqCst) {
                 break Run::Stopped;
             }
