@@ -28,6 +28,11 @@ if [ ! -x "$tools/bin/schemathesis" ]; then
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check -r "$here/python-tools.txt"
 fi
+# cargo-deb builds the .deb (tests/tests/package.rs); pinned so packaging does not drift.
+if ! cargo deb --version 2>/dev/null | grep -q "3.8.0"; then
+  echo "setup: installing cargo-deb"
+  cargo install cargo-deb --version 3.8.0 --locked --quiet
+fi
 # Debian's nodejs ships npm separately; NodeSource's (on some build machines) includes it.
 if ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing npm"
