@@ -84,6 +84,7 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         "./usr/lib/systemd/system/feedline-phc2sys.service",
         "./usr/lib/sysusers.d/feedline.conf",
         "./usr/lib/tmpfiles.d/feedline.conf",
+        "./usr/lib/udev/rules.d/60-feedline.rules",
     ] {
         assert!(
             listing.lines().any(|l| l.ends_with(path)),
