@@ -5,24 +5,13 @@
 //! files are checked as installed: the packaged config passes the packaged binary's
 //! `check-config`, the packaged units pass `systemd-analyze verify`.
 
+use feedline_tests::api::run;
 use feedline_tests::require_tool;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().expect("run command");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 fn build_deb(out: &Path) -> PathBuf {

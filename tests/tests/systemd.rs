@@ -8,7 +8,7 @@
 //!   READY=1 once its API answers, then WATCHDOG=1 every half period; a stopped process
 //!   (SIGSTOP) sends none, and the heartbeat resumes after SIGCONT.
 
-use feedline_tests::api::{wait_ready, Deployment, ServerPorts};
+use feedline_tests::api::{run, wait_ready, Deployment, ServerPorts};
 use feedline_tests::appliance::{signal, Appliance};
 use feedline_tests::{feedline_bin, free_port, require_tool, srt_output, two_rung_config};
 use std::os::unix::net::UnixDatagram;
@@ -18,18 +18,6 @@ use std::time::{Duration, Instant};
 
 fn units_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd")
-}
-
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().expect("run command");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 #[test]

@@ -370,6 +370,27 @@ fn link(src: Option<&gst::Element>, sink: &gst::Element) -> Result<(), MediaErro
         .map_err(|e| MediaError::Link(format!("{} ! {}: {e}", src.name(), sink.name())))
 }
 
+/// Where a pad decodebin just added belongs: the video or the audio sink pad (with the media
+/// type, for logs); `None` for other streams (subtitles, data).
+pub(crate) fn decoded_target<'a>(
+    pad: &gst::Pad,
+    video: &'a gst::Pad,
+    audio: &'a gst::Pad,
+) -> Option<(&'a gst::Pad, String)> {
+    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+    let kind = caps
+        .structure(0)
+        .map(|s| s.name().to_string())
+        .unwrap_or_default();
+    if kind.starts_with("video/") {
+        Some((video, kind))
+    } else if kind.starts_with("audio/") {
+        Some((audio, kind))
+    } else {
+        None
+    }
+}
+
 /// Links decodebin's raw pads as they appear: the first video pad to the video chain, the first
 /// audio pad to the audio chain. A stream without audio gets silence, so every output keeps an
 /// audio PID.
@@ -389,16 +410,7 @@ fn connect_decoded_pads(
     let name = channel.name.clone();
     let (vs, as_) = (video_sink.clone(), audio_sink.clone());
     decoder.connect_pad_added(move |_, pad| {
-        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let kind = caps
-            .structure(0)
-            .map(|s| s.name().to_string())
-            .unwrap_or_default();
-        let target = if kind.starts_with("video/") {
-            &vs
-        } else if kind.starts_with("audio/") {
-            &as_
-        } else {
+        let Some((target, kind)) = decoded_target(pad, &vs, &as_) else {
             return;
         };
         if target.is_linked() {

@@ -427,16 +427,8 @@ fn link_decoded(decoder: &gst::Element, video_head: &gst::Element, audio_head: &
         return;
     };
     decoder.connect_pad_added(move |_, pad| {
-        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let kind = caps
-            .structure(0)
-            .map(|s| s.name().to_string())
-            .unwrap_or_default();
-        let target = if kind.starts_with("video/") {
-            &video_sink
-        } else if kind.starts_with("audio/") {
-            &audio_sink
-        } else {
+        let Some((target, kind)) = crate::graph::decoded_target(pad, &video_sink, &audio_sink)
+        else {
             return;
         };
         if !target.is_linked() {
