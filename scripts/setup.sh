@@ -20,11 +20,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: no cargo found; installing Debian's rustc/cargo"
   apt-get install -y -q --no-install-recommends cargo rustc
 fi
-# Python test tools (schemathesis, from PyPI) in a venv inside the checkout: nothing is installed
+# Python test tools (schemathesis and oelint-adv, from PyPI) in a venv inside the checkout: nothing is installed
 # into the system Python.
 tools="$here/../.venv-tools"
-if [ ! -x "$tools/bin/schemathesis" ]; then
-  echo "setup: installing schemathesis into $tools"
+if [ ! -x "$tools/bin/schemathesis" ] || [ ! -x "$tools/bin/oelint-adv" ]; then
+  echo "setup: installing the Python test tools (schemathesis, oelint-adv) into $tools"
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check -r "$here/python-tools.txt"
 fi

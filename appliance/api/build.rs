@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let dist = manifest.join("../../web-ui/dist");
+    // A distribution build (the Yocto recipe) hands over a UI built elsewhere.
+    println!("cargo:rerun-if-env-changed=FEEDLINE_UI_DIST");
+    let dist = std::env::var_os("FEEDLINE_UI_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("../../web-ui/dist"));
     println!("cargo:rerun-if-changed={}", dist.display());
     let mut files = Vec::new();
     if dist.is_dir() {
