@@ -170,80 +170,64 @@ pub fn build(
     let mut file_source = None;
     let mut frame_sync = None;
     let mut input_elements = Vec::new();
-    match &plan {
-        _ if channel.failover.is_some() => {
-            let failover = channel
-                .failover
-                .as_ref()
-                .ok_or(MediaError::Link("failover".into()))?;
-            let format = frame_sync::ProgramFormat::of(channel);
-            let (vspec, aspec) = frame_sync::appsrc_specs(prefix, &format);
-            let vsrc = build_chain(bin, &[vspec])?;
-            let asrc = build_chain(bin, &[aspec])?;
-            link(vsrc.last(), &video[0])?;
-            link(asrc.last(), &audio[0])?;
-            let as_appsrc = |e: &gst::Element| {
-                e.clone()
-                    .downcast::<gst_app::AppSrc>()
-                    .map_err(|_| MediaError::Link("appsrc".into()))
-            };
-            info!(
-                channel = prefix,
-                primary = channel.input.kind(),
-                backup = failover.backup.as_ref().map(|b| b.kind()).unwrap_or("none"),
-                slate = failover.slate.kind(),
-                "input with failover"
-            );
-            frame_sync = Some(FrameSync::start(
-                channel,
-                failover,
-                as_appsrc(&vsrc[0])?,
-                as_appsrc(&asrc[0])?,
-                &pipeline,
-                meter.failover.clone(),
-            ));
-        }
-        InputPlan::Raw { video: v, audio: a } => {
-            info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
-            let vsrc = build_chain(bin, v)?;
-            let asrc = build_chain(bin, a)?;
-            link(vsrc.last(), &video[0])?;
-            link(asrc.last(), &audio[0])?;
-            input_elements.extend(vsrc.into_iter().chain(asrc));
-        }
-        InputPlan::File {
-            path,
-            loop_playback,
-            ..
-        } => {
-            info!(channel = prefix, path = %path.display(), loop_playback, "input");
-            let (vspec, aspec) = crate::file_source::appsrc_specs(prefix);
-            let vsrc = build_chain(bin, &[vspec])?;
-            let asrc = build_chain(bin, &[aspec])?;
-            link(vsrc.last(), &video[0])?;
-            link(asrc.last(), &audio[0])?;
-            let as_appsrc = |e: &gst::Element| {
-                e.clone()
-                    .downcast::<gst_app::AppSrc>()
-                    .map_err(|_| MediaError::Link("appsrc".into()))
-            };
-            file_source = Some(FileSource::start(
+    if let Some(failover) = &channel.failover {
+        info!(
+            channel = prefix,
+            primary = channel.input.kind(),
+            backup = failover.backup.as_ref().map(|b| b.kind()).unwrap_or("none"),
+            slate = failover.slate.kind(),
+            "input with failover"
+        );
+        let format = frame_sync::ProgramFormat::of(channel);
+        let (v, a) = appsrc_pair(
+            bin,
+            frame_sync::appsrc_specs(prefix, &format),
+            &video[0],
+            &audio[0],
+        )?;
+        frame_sync = Some(FrameSync::start(
+            channel,
+            failover,
+            v,
+            a,
+            &pipeline,
+            meter.failover.clone(),
+        ));
+    } else {
+        match &plan {
+            InputPlan::Raw { video: v, audio: a } => {
+                info!(channel = prefix, video = %to_launch_line(v), audio = %to_launch_line(a), "input");
+                let vsrc = build_chain(bin, v)?;
+                let asrc = build_chain(bin, a)?;
+                link(vsrc.last(), &video[0])?;
+                link(asrc.last(), &audio[0])?;
+                input_elements.extend(vsrc.into_iter().chain(asrc));
+            }
+            InputPlan::File {
                 path,
-                *loop_playback,
-                as_appsrc(&vsrc[0])?,
-                as_appsrc(&asrc[0])?,
-            ));
-            input_elements.extend(vsrc.into_iter().chain(asrc));
-        }
-        InputPlan::Decoded { source } => {
-            info!(channel = prefix, source = %to_launch_line(source), "input");
-            let src = build_chain(bin, source)?;
-            let decoder = src
-                .last()
-                .cloned()
-                .ok_or_else(|| MediaError::Link("empty source".into()))?;
-            connect_decoded_pads(&pipeline, &decoder, &video[0], &audio[0], channel)?;
-            input_elements.extend(src);
+                loop_playback,
+                ..
+            } => {
+                info!(channel = prefix, path = %path.display(), loop_playback, "input");
+                let (v, a) = appsrc_pair(
+                    bin,
+                    crate::file_source::appsrc_specs(prefix),
+                    &video[0],
+                    &audio[0],
+                )?;
+                input_elements.extend([v.clone().upcast(), a.clone().upcast()]);
+                file_source = Some(FileSource::start(path, *loop_playback, v, a));
+            }
+            InputPlan::Decoded { source } => {
+                info!(channel = prefix, source = %to_launch_line(source), "input");
+                let src = build_chain(bin, source)?;
+                let decoder = src
+                    .last()
+                    .cloned()
+                    .ok_or_else(|| MediaError::Link("empty source".into()))?;
+                connect_decoded_pads(&pipeline, &decoder, &video[0], &audio[0], channel)?;
+                input_elements.extend(src);
+            }
         }
     }
 
@@ -362,6 +346,29 @@ impl ChannelGraph {
         }
         Ok(())
     }
+}
+
+/// Two appsrcs (raw video, raw audio) added to `bin` and linked to the heads of the video and
+/// audio chains: how a file or the failover frame synchroniser feeds a channel.
+fn appsrc_pair(
+    bin: &gst::Bin,
+    (video_spec, audio_spec): (ElementSpec, ElementSpec),
+    video_head: &gst::Element,
+    audio_head: &gst::Element,
+) -> Result<(gst_app::AppSrc, gst_app::AppSrc), MediaError> {
+    let as_appsrc = |spec: ElementSpec, head: &gst::Element| {
+        let element = build_chain(bin, &[spec])?
+            .pop()
+            .ok_or_else(|| MediaError::Link("appsrc".into()))?;
+        link(Some(&element), head)?;
+        element
+            .downcast::<gst_app::AppSrc>()
+            .map_err(|_| MediaError::Link("appsrc".into()))
+    };
+    Ok((
+        as_appsrc(video_spec, video_head)?,
+        as_appsrc(audio_spec, audio_head)?,
+    ))
 }
 
 fn link(src: Option<&gst::Element>, sink: &gst::Element) -> Result<(), MediaError> {

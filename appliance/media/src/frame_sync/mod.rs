@@ -19,7 +19,7 @@ use feedline_config::{Channel, Failover};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use health::Thresholds;
+use health::{Condition, Thresholds};
 use selector::{Selector, Source};
 use source::{InputSource, Role};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -224,6 +224,7 @@ impl FrameSync {
             pipeline: pipeline.downgrade(),
             shared,
             stop: stop.clone(),
+            published: [None, None],
         };
         let pump = std::thread::Builder::new()
             .name(format!("sync-{}", channel.name))
@@ -254,6 +255,8 @@ struct Pump {
     pipeline: gst::glib::WeakRef<gst::Pipeline>,
     shared: Arc<FailoverShared>,
     stop: Arc<AtomicBool>,
+    /// Each input's condition and re-open count as last published (primary, backup).
+    published: [Option<(Condition, u64)>; 2],
 }
 
 impl Pump {
@@ -306,17 +309,11 @@ impl Pump {
             let picture = on_air
                 .and_then(|f| f.next_picture())
                 .or_else(|| self.slate.picture(last_on_air.as_ref()));
+            let bytes = (self.format.samples_through(n) - samples_sent) as usize
+                * self.format.audio_frame_bytes();
             let sound = match on_air {
-                Some(f) => {
-                    let bytes = (self.format.samples_through(n) - samples_sent) as usize
-                        * self.format.audio_frame_bytes();
-                    f.take_audio(bytes)
-                }
-                None => vec![
-                    0;
-                    (self.format.samples_through(n) - samples_sent) as usize
-                        * self.format.audio_frame_bytes()
-                ],
+                Some(f) => f.take_audio(bytes),
+                None => vec![0; bytes],
             };
             if on_air.is_some() {
                 last_on_air.clone_from(&picture);
@@ -366,29 +363,39 @@ impl Pump {
     /// Judges each input and moves the switch; publishes the status.
     fn decide(&mut self) {
         let now = Instant::now();
-        let conditions: Vec<_> = self
-            .inputs
-            .iter()
-            .map(|i| i.feed.condition(now, &self.thresholds))
-            .collect();
+        let judged = |input: &InputSource| {
+            (
+                input.feed.condition(now, &self.thresholds),
+                input.feed.reopens(),
+            )
+        };
+        let seen = [
+            self.inputs.first().map(judged),
+            self.inputs.get(1).map(judged),
+        ];
+        let Some((primary, _)) = seen[0] else {
+            return;
+        };
         let revert = self.shared.revert.swap(false, Ordering::SeqCst);
         let switch = self
             .selector
-            .step(now, &conditions[0], conditions.get(1), revert);
+            .step(now, &primary, seen[1].as_ref().map(|(c, _)| c), revert);
+        // Once a frame, but the status readers see is rebuilt only when something in it changed.
+        if switch.is_none() && seen == self.published {
+            return;
+        }
+        self.published = seen;
         let inputs: Vec<FailoverInput> = self
             .inputs
             .iter()
-            .zip(&conditions)
-            .map(|(input, c)| {
-                let (reopens, last_error) = input.feed.restarts_and_error();
-                FailoverInput {
-                    role: input.role.as_str().into(),
-                    kind: input.kind.into(),
-                    confidence: c.confidence(),
-                    fault: c.fault().map(str::to_string),
-                    reopens,
-                    last_error,
-                }
+            .zip(seen.iter().flatten())
+            .map(|(input, (c, reopens))| FailoverInput {
+                role: input.role.as_str().into(),
+                kind: input.kind.into(),
+                confidence: c.confidence(),
+                fault: c.fault().map(str::to_string),
+                reopens: *reopens,
+                last_error: input.feed.last_error(),
             })
             .collect();
         let active = self.selector.active().as_str();

@@ -7,6 +7,7 @@ use super::health::{Condition, Health, Thresholds};
 use super::picture::{rms_dbfs, LumaGrid};
 use super::ProgramFormat;
 use crate::input::{self, InputPlan};
+use crate::retry;
 use crate::spec::{build_chain, ElementSpec};
 use feedline_config::Input;
 use gstreamer as gst;
@@ -33,8 +34,6 @@ const AUDIO_MAX: Duration = Duration::from_millis(200);
 /// timeout, refusing the same caller when it comes back; and a decoder can stay wedged after
 /// its sender restarts with new timestamps.
 const STALL_REOPEN: Duration = Duration::from_secs(2);
-/// What `play` returns when the input reached its end or went quiet (not a fault of ours).
-const ENDED: &str = "input ended";
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
@@ -64,9 +63,13 @@ impl Feed {
         self.state().health.condition(now, t)
     }
 
-    pub fn restarts_and_error(&self) -> (u64, Option<String>) {
-        let s = self.state();
-        (s.restarts, s.last_error.clone())
+    /// Times the input was re-opened.
+    pub fn reopens(&self) -> u64 {
+        self.state().restarts
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.state().last_error.clone()
     }
 
     /// The next picture for air: the oldest queued one, else the last one again (a late
@@ -228,41 +231,47 @@ struct Opening {
     deinterlace: bool,
 }
 
+/// How an opened input stopped without failing.
+enum Closed {
+    /// The channel is stopping.
+    Stopped,
+    /// The sender left (an SRT caller hung up) or went quiet: not a fault of ours.
+    Ended,
+}
+
 fn supervise(channel: &str, role: Role, opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) {
-    let mut backoff = BACKOFF_FIRST;
+    let mut failures: u32 = 0;
     while !stop.load(Ordering::SeqCst) {
         let opened = Instant::now();
-        let error = match run_once(opening, feed, stop) {
-            Ok(()) => break,
-            Err(e) => e,
-        };
-        if error == ENDED {
-            // The sender left (an SRT caller hung up, or went quiet): be listening again at
-            // once, so that it can come straight back.
-            info!(
-                channel,
-                input = role.as_str(),
-                "input ended or went quiet; re-opening"
-            );
-            feed.reopened(None);
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
+        match run_once(opening, feed, stop) {
+            Ok(Closed::Stopped) => break,
+            Ok(Closed::Ended) => {
+                // Be listening again at once, so that the sender can come straight back.
+                info!(
+                    channel,
+                    input = role.as_str(),
+                    "input ended or went quiet; re-opening"
+                );
+                feed.reopened(None);
+                failures = 0;
+                retry::sleep_unless_stopped(stop, Duration::from_millis(50));
+            }
+            Err(error) => {
+                if opened.elapsed() > STALL_REOPEN {
+                    failures = 0;
+                }
+                let wait = retry::backoff(BACKOFF_FIRST, BACKOFF_CAP, failures);
+                failures += 1;
+                warn!(channel, input = role.as_str(), error = %error, retry_in_ms = wait.as_millis() as u64, "input failed; re-opening");
+                feed.reopened(Some(error));
+                retry::sleep_unless_stopped(stop, wait);
+            }
         }
-        warn!(channel, input = role.as_str(), error = %error, retry_in_ms = backoff.as_millis() as u64, "input failed; re-opening");
-        feed.reopened(Some(error));
-        if opened.elapsed() > STALL_REOPEN {
-            backoff = BACKOFF_FIRST;
-        }
-        let until = Instant::now() + backoff;
-        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        backoff = (backoff * 2).min(BACKOFF_CAP);
     }
 }
 
-/// Runs the input's pipeline until it fails (`Err`) or the channel stops (`Ok`).
-fn run_once(opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) -> Result<(), String> {
+/// Runs the input's pipeline until it closes (`Ok`) or fails (`Err`, the reason).
+fn run_once(opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) -> Result<Closed, String> {
     let pipeline = gst::Pipeline::with_name(&format!("input-{}", opening.prefix));
     let result = play(&pipeline, opening, feed, stop);
     let _ = pipeline.set_state(gst::State::Null);
@@ -274,7 +283,7 @@ fn play(
     opening: &Opening,
     feed: &Arc<Feed>,
     stop: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<Closed, String> {
     let bin = pipeline.upcast_ref::<gst::Bin>();
     let prefix = opening.prefix.as_str();
     let video = build_chain(bin, &video_tail(prefix, &feed.format, opening.deinterlace))
@@ -305,18 +314,18 @@ fn play(
             .last_picture_at()
             .is_some_and(|at| at.elapsed() > STALL_REOPEN)
         {
-            return Err(ENDED.into());
+            return Ok(Closed::Ended);
         }
         let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
             continue;
         };
         match msg.view() {
             gst::MessageView::Error(err) => return Err(crate::bus::error_text(err)),
-            gst::MessageView::Eos(_) => return Err(ENDED.into()),
+            gst::MessageView::Eos(_) => return Ok(Closed::Ended),
             _ => {}
         }
     }
-    Ok(())
+    Ok(Closed::Stopped)
 }
 
 fn first_error(pipeline: &gst::Pipeline) -> Option<String> {
@@ -375,27 +384,40 @@ fn attach_sinks(
             .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
             .ok_or_else(|| "appsink".to_string())
     };
+    let mut video_info: Option<(gst::Caps, gst_video::VideoInfo)> = None;
     let f = feed.clone();
     as_sink(video)?.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let grid = sample
-                    .caps()
-                    .and_then(|caps| gst_video::VideoInfo::from_caps(caps).ok())
-                    .zip(sample.buffer())
-                    .and_then(|(info, buffer)| {
-                        let frame =
-                            gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
-                                .ok()?;
-                        let luma = frame.plane_data(0).ok()?;
-                        Some(LumaGrid::sample(
-                            luma,
-                            frame.plane_stride()[0] as usize,
-                            info.width() as usize,
-                            info.height() as usize,
-                        ))
-                    });
+                // The caps change only with the input's frame rate: parse them once per change,
+                // not once per picture.
+                if let Some(caps) = sample.caps() {
+                    if video_info
+                        .as_ref()
+                        .is_none_or(|(known, _)| known.as_ref() != caps)
+                    {
+                        video_info = gst_video::VideoInfo::from_caps(caps)
+                            .ok()
+                            .map(|info| (caps.to_owned(), info));
+                    }
+                }
+                let grid =
+                    video_info
+                        .as_ref()
+                        .zip(sample.buffer())
+                        .and_then(|((_, info), buffer)| {
+                            let frame =
+                                gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info)
+                                    .ok()?;
+                            let luma = frame.plane_data(0).ok()?;
+                            Some(LumaGrid::sample(
+                                luma,
+                                frame.plane_stride()[0] as usize,
+                                info.width() as usize,
+                                info.height() as usize,
+                            ))
+                        });
                 if let (Some(buffer), Some(grid)) = (sample.buffer_owned(), grid) {
                     f.picture(buffer, grid);
                 }
