@@ -27,7 +27,7 @@ crates = [
 ]
 uris = [f"crate://crates.io/{p['name']}/{p['version']}" for p in crates]
 lines = [
-    "# Generated from Cargo.lock by scripts/yocto-crates.py; do not edit.",
+    "# Generated from Cargo.lock by scripts/yocto-sources.py; do not edit.",
     "",
 ]
 for i, uri in enumerate(uris):
@@ -52,7 +52,7 @@ outputs = [(out, text), (shrinkwrap_out, shrinkwrap)]
 if "--check" in sys.argv:
     stale = [str(o.relative_to(root)) for o, t in outputs if not o.exists() or o.read_text() != t]
     if stale:
-        sys.exit(f"out of date: {', '.join(stale)}: run scripts/yocto-crates.py")
+        sys.exit(f"out of date: {', '.join(stale)}: run scripts/yocto-sources.py")
 else:
     for o, t in outputs:
         o.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ pub mod netns;
 pub mod receiver;
 pub mod store_load;
 pub mod ts;
+pub mod units;
 
 use std::net::UdpSocket;
 use std::path::PathBuf;

@@ -6,6 +6,7 @@
 
 use feedline_tests::analysis::{self, PictureStat};
 use feedline_tests::api::{set_up_admin, Client, Deployment, ServerPorts};
+use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
@@ -128,14 +129,53 @@ fn keep_log(name: &str, log: &str) {
     let _ = std::fs::write(path, log);
 }
 
-fn deployment(dir: &Path, channel_toml: &str) -> Deployment {
+/// An appliance running one failover channel, with its primary input opened.
+struct Rig {
+    dir: tempfile::TempDir,
+    d: Deployment,
+    appliance: Appliance,
+    admin: Client,
+    input_port: u16,
+    output_port: u16,
+}
+
+/// Starts the appliance with `input(port)` as the primary input and `failover` as the rest of
+/// the failover section; the output is an SRT listener.
+fn start(input: impl Fn(u16) -> String, failover: &str) -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
     let ports = ServerPorts::pick();
-    Deployment::new(
-        dir,
+    let d = Deployment::new(
+        dir.path(),
         ports,
         false,
-        &format!("{}{channel_toml}", ports.toml(false, "")),
-    )
+        &format!(
+            "{}{}",
+            ports.toml(false, ""),
+            failover_config(&input(input_port), failover, output_port)
+        ),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+    appliance
+        .wait_for_log(&["input opened", "primary"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
+    Rig {
+        dir,
+        d,
+        appliance,
+        admin,
+        input_port,
+        output_port,
+    }
+}
+
+fn srt_listener(port: u16) -> String {
+    format!("type = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {port}")
+}
+
+fn udp(port: u16) -> String {
+    format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}")
 }
 
 fn failover_status(admin: &Client) -> Value {
@@ -159,23 +199,14 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
     require_tool("srt-live-transmit");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (input_port, output_port) = (free_port(), free_port());
-    let d = deployment(
-        dir.path(),
-        &failover_config(
-            &format!(
-                "type = \"srt\"\nmode = \"listener\"\naddress = \"127.0.0.1\"\nport = {input_port}"
-            ),
-            "revert_after_s = 1",
-            output_port,
-        ),
-    );
-    let appliance = d.start();
-    let (admin, _) = set_up_admin(&d, &appliance);
-    appliance
-        .wait_for_log(&["input opened"], Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
+    let Rig {
+        dir,
+        d: _,
+        appliance,
+        admin,
+        input_port,
+        output_port,
+    } = start(srt_listener, "revert_after_s = 1");
 
     let capture = dir.path().join("programme.ts");
     let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
@@ -255,21 +286,17 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
     require_tool("srt-live-transmit");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (input_port, output_port) = (free_port(), free_port());
-    let d = deployment(
-        dir.path(),
-        &failover_config(
-            &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}"),
-            &format!("revert_after_s = 1\nblack_ms = 1000\n[channels.failover.backup]\n{PATTERN}"),
-            output_port,
-        ),
+    let Rig {
+        dir,
+        d,
+        appliance,
+        admin,
+        input_port,
+        output_port,
+    } = start(
+        udp,
+        &format!("revert_after_s = 1\nblack_ms = 1000\n[channels.failover.backup]\n{PATTERN}"),
     );
-    let appliance = d.start();
-    let (admin, _) = set_up_admin(&d, &appliance);
-    appliance
-        .wait_for_log(&["input opened", "primary"], Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
     let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
     let mut sender = send(&url, false);
     let capture = dir.path().join("programme.ts");
@@ -325,14 +352,17 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
     // The hold before the backup, measured on the wire: pictures repeated after the last new
     // live one (the backup's bars move, so the first moving picture after them is the backup).
     let stats = analysis::picture_stats(&capture);
+    // A black picture on air until `black_ms` passes repeats too, but is not a held live
+    // picture: it is what the black check is configured to tolerate.
+    let held_live = |s: &PictureStat| s.ydif <= MOVING_YDIF && s.yavg >= BLACK_YAVG;
     let held = stats
         .windows(2)
-        .map(|w| w[1].ydif <= MOVING_YDIF && w[0].ydif > MOVING_YDIF)
+        .map(|w| held_live(&w[1]) && w[0].ydif > MOVING_YDIF)
         .zip(0..)
         .filter(|(starts_hold, _)| *starts_hold)
         .map(|(_, i)| {
             (i + 1..stats.len())
-                .take_while(|&j| stats[j].ydif <= MOVING_YDIF)
+                .take_while(|&j| held_live(&stats[j]))
                 .count()
         })
         .max()
@@ -366,18 +396,14 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
 fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (input_port, output_port) = (free_port(), free_port());
-    let d = deployment(
-        dir.path(),
-        &failover_config(
-            &format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}"),
-            "revert_after_s = 0",
-            output_port,
-        ),
-    );
-    let appliance = d.start();
-    let (admin, _) = set_up_admin(&d, &appliance);
+    let Rig {
+        dir: _dir,
+        d,
+        appliance: _appliance,
+        admin,
+        input_port,
+        output_port: _,
+    } = start(udp, "revert_after_s = 0");
     let viewer_token = admin.send_json(
         "POST",
         "/api/v1/tokens",
@@ -388,9 +414,6 @@ fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
         &d.base(),
         viewer_token.json()["token"].as_str().unwrap_or_default(),
     );
-    appliance
-        .wait_for_log(&["input opened"], Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("input never opened:\n{}", appliance.log()));
     let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
     let revert = "/api/v1/channels/test/input/revert";
     let wait_active = |want: &str| {

@@ -7,6 +7,7 @@
 
 use feedline_tests::api::run;
 use feedline_tests::require_tool;
+use feedline_tests::units;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -114,16 +115,12 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         .arg("check-config")
         .arg(root.join("etc/feedline/feedline.toml")));
     assert!(ok, "packaged config vs packaged binary: {output}");
-    let unit = std::fs::read_to_string(root.join("usr/lib/systemd/system/feedline.service"))
-        .expect("unit");
-    let unit_copy = dir.path().join("feedline.service");
-    std::fs::write(
-        &unit_copy,
-        unit.replace("/usr/bin/feedline", &binary.display().to_string()),
-    )
-    .expect("unit copy");
-    let (ok, output) = run(Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&unit_copy));
-    assert!(ok && output.trim().is_empty(), "{output}");
+    let unit_dir = root.join("usr/lib/systemd/system");
+    let packaged_units: Vec<_> = ["feedline", "feedline-ptp4l", "feedline-phc2sys"]
+        .iter()
+        .map(|u| unit_dir.join(format!("{u}.service")))
+        .collect();
+    if let Err(complaint) = units::verify_with_binary(&packaged_units, &binary, dir.path()) {
+        panic!("{complaint}");
+    }
 }

@@ -10,6 +10,7 @@
 
 use feedline_tests::api::{run, wait_ready, Deployment, ServerPorts};
 use feedline_tests::appliance::{signal, Appliance};
+use feedline_tests::units;
 use feedline_tests::{feedline_bin, free_port, require_tool, srt_output, two_rung_config};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -25,28 +26,14 @@ fn systemd_analyze_verify_passes_on_every_unit() {
     require_tool("systemd-analyze");
     require_tool("ptp4l");
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut units = Vec::new();
-    for entry in std::fs::read_dir(units_dir()).expect("systemd/") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "service") {
-            let text = std::fs::read_to_string(&path).expect("unit");
-            let copy = dir.path().join(path.file_name().expect("name"));
-            std::fs::write(
-                &copy,
-                text.replace("/usr/bin/feedline", &feedline_bin().display().to_string()),
-            )
-            .expect("write unit");
-            units.push(copy);
-        }
-    }
+    let units: Vec<_> = std::fs::read_dir(units_dir())
+        .expect("systemd/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "service"))
+        .collect();
     assert!(units.len() >= 3, "units found: {units:?}");
-    for unit in &units {
-        let (ok, output) = run(Command::new("systemd-analyze").arg("verify").arg(unit));
-        assert!(
-            ok && output.trim().is_empty(),
-            "{}: {output}",
-            unit.display()
-        );
+    if let Err(complaint) = units::verify_with_binary(&units, &feedline_bin(), dir.path()) {
+        panic!("{complaint}");
     }
     let service = std::fs::read_to_string(units_dir().join("feedline.service")).expect("unit");
     for line in [

@@ -87,7 +87,7 @@ fn every_recipe_lints_clean_and_a_broken_one_does_not() {
 #[test]
 fn fetch_lists_match_the_lock_files() {
     let (ok, output) = run(Command::new("python3")
-        .arg(root().join("scripts/yocto-crates.py"))
+        .arg(root().join("scripts/yocto-sources.py"))
         .arg("--check"));
     assert!(ok, "{output}");
     let crates =
