@@ -15,6 +15,20 @@ if [ -n "$(echo $missing)" ]; then
   apt-get install -y -q --no-install-recommends $missing
 fi
 
+# The VM image test (tests/tests/vm_image.rs) builds a Debian image with mmdebstrap and boots it
+# with QEMU. QEMU comes from bookworm-backports: these machines' qemu-utils is the backports
+# build, and bookworm's own qemu-system-x86 cannot be installed beside it.
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
+  echo "setup: installing mmdebstrap and QEMU (bookworm-backports)"
+  if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      > /etc/apt/sources.list.d/bookworm-backports.sources
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 mmdebstrap e2fsprogs
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   # Debian's own toolchain; a rustup-installed one (as on our build machines) is preferred.
   echo "setup: no cargo found; installing Debian's rustc/cargo"

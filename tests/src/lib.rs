@@ -11,6 +11,7 @@ pub mod receiver;
 pub mod store_load;
 pub mod ts;
 pub mod units;
+pub mod vm;
 
 use std::net::UdpSocket;
 use std::path::PathBuf;

@@ -5,10 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `systemd-analyze verify` on each of `units`, copied together into `scratch` (so units that
-/// name each other find each other) with `/usr/bin/feedline` replaced by `binary` (verify
-/// requires the ExecStart binary to exist; tests run the one built here). `Err` names the first
-/// unit verify complains about, with what it printed.
-pub fn verify_with_binary(units: &[PathBuf], binary: &Path, scratch: &Path) -> Result<(), String> {
+/// name each other find each other) with `/usr/bin/feedline` replaced by `binary` and
+/// `/usr/lib/feedline/` by `helpers` (verify requires every ExecStart program to exist; tests run
+/// the ones here). `Err` names the first unit verify complains about, with what it printed.
+pub fn verify_with_binary(
+    units: &[PathBuf],
+    binary: &Path,
+    helpers: &Path,
+    scratch: &Path,
+) -> Result<(), String> {
     let copies: Vec<PathBuf> = units
         .iter()
         .map(|unit| {
@@ -17,7 +22,8 @@ pub fn verify_with_binary(units: &[PathBuf], binary: &Path, scratch: &Path) -> R
             let copy = scratch.join(unit.file_name().expect("unit file name"));
             std::fs::write(
                 &copy,
-                text.replace("/usr/bin/feedline", &binary.display().to_string()),
+                text.replace("/usr/bin/feedline", &binary.display().to_string())
+                    .replace("/usr/lib/feedline/", &format!("{}/", helpers.display())),
             )
             .expect("write unit copy");
             copy

@@ -8,33 +8,9 @@
 use feedline_tests::api::run;
 use feedline_tests::require_tool;
 use feedline_tests::units;
-use std::path::{Path, PathBuf};
+use feedline_tests::vm::build_deb;
+
 use std::process::Command;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn build_deb(out: &Path) -> PathBuf {
-    let (ok, output) = run(Command::new("cargo")
-        .current_dir(workspace())
-        .args([
-            "deb",
-            "-p",
-            "feedline",
-            "--profile",
-            "dev",
-            "--no-build",
-            "-o",
-        ])
-        .arg(out));
-    assert!(ok, "cargo deb: {output}");
-    std::fs::read_dir(out)
-        .expect("out dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .unwrap_or_else(|| panic!("no .deb in {}: {output}", out.display()))
-}
 
 #[test]
 fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
@@ -72,6 +48,8 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         "./usr/lib/systemd/system/feedline.service",
         "./usr/lib/systemd/system/feedline-ptp4l.service",
         "./usr/lib/systemd/system/feedline-phc2sys.service",
+        "./usr/lib/systemd/system/feedline-console.service",
+        "./usr/lib/feedline/show-setup-code",
         "./usr/lib/sysusers.d/feedline.conf",
         "./usr/lib/tmpfiles.d/feedline.conf",
         "./usr/lib/udev/rules.d/60-feedline.rules",
@@ -116,11 +94,21 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         .arg(root.join("etc/feedline/feedline.toml")));
     assert!(ok, "packaged config vs packaged binary: {output}");
     let unit_dir = root.join("usr/lib/systemd/system");
-    let packaged_units: Vec<_> = ["feedline", "feedline-ptp4l", "feedline-phc2sys"]
-        .iter()
-        .map(|u| unit_dir.join(format!("{u}.service")))
-        .collect();
-    if let Err(complaint) = units::verify_with_binary(&packaged_units, &binary, dir.path()) {
+    let packaged_units: Vec<_> = [
+        "feedline",
+        "feedline-ptp4l",
+        "feedline-phc2sys",
+        "feedline-console",
+    ]
+    .iter()
+    .map(|u| unit_dir.join(format!("{u}.service")))
+    .collect();
+    if let Err(complaint) = units::verify_with_binary(
+        &packaged_units,
+        &binary,
+        &root.join("usr/lib/feedline"),
+        dir.path(),
+    ) {
         panic!("{complaint}");
     }
 }

@@ -32,7 +32,12 @@ fn systemd_analyze_verify_passes_on_every_unit() {
         .filter(|p| p.extension().is_some_and(|e| e == "service"))
         .collect();
     assert!(units.len() >= 3, "units found: {units:?}");
-    if let Err(complaint) = units::verify_with_binary(&units, &feedline_bin(), dir.path()) {
+    if let Err(complaint) = units::verify_with_binary(
+        &units,
+        &feedline_bin(),
+        &units_dir().join("../packaging/lib"),
+        dir.path(),
+    ) {
         panic!("{complaint}");
     }
     let service = std::fs::read_to_string(units_dir().join("feedline.service")).expect("unit");

@@ -71,6 +71,9 @@ pub struct FailoverInputLive {
     pub fault: Option<String>,
     /// Times the input was re-opened after failing.
     pub reopens: u64,
+    /// A capture input's signal (V4L2 DV timings): the detected format, e.g. `1920x1080p60`,
+    /// or `no signal`, `no lock`, `out of range`; null for inputs without DV timings.
+    pub signal: Option<String>,
     pub last_error: Option<String>,
 }
 
@@ -173,6 +176,9 @@ pub struct CaptureDevice {
     pub name: String,
     pub kind: String,
     pub path: Option<String>,
+    /// For an HDMI/SDI input with DV timings: the detected format (`1920x1080p60`), `no
+    /// signal`, `no lock` or `out of range`. Null for devices without DV timings.
+    pub signal: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -50,9 +50,15 @@ pub enum Input {
     V4l2 {
         #[schema(value_type = String)]
         device: PathBuf,
-        width: u32,
-        height: u32,
-        frame_rate: FrameRate,
+        /// The format to capture. Leave `width`, `height` and `frame_rate` out to follow the
+        /// signal: an HDMI/SDI input with DV timings captures whatever format it locks to, and
+        /// a format change re-opens only this input (with `[channels.failover]`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        width: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        height: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        frame_rate: Option<FrameRate>,
         /// V4L2 pixel format as GStreamer names it (`YUY2`, `UYVY`, `NV12`); `None` lets the
         /// driver pick.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -329,8 +329,17 @@ fn check_input(
             if device.as_os_str().is_empty() {
                 errors.push(format!("{at}.device"), "must not be empty");
             }
-            check_size(errors, at, *width, *height);
-            check_frame_rate(errors, format!("{at}.frame_rate"), *frame_rate);
+            match (width, height, frame_rate) {
+                (Some(w), Some(h), Some(rate)) => {
+                    check_size(errors, at, *w, *h);
+                    check_frame_rate(errors, format!("{at}.frame_rate"), *rate);
+                }
+                (None, None, None) => {}
+                _ => errors.push(
+                    format!("{at}.width"),
+                    "give width, height and frame_rate together, or none of them to follow the signal",
+                ),
+            }
         }
         Input::Decklink {
             mode,

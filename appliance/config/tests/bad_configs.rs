@@ -64,6 +64,16 @@ fn base_config_is_valid() {
 }
 
 #[test]
+fn a_capture_without_a_format_follows_its_signal() {
+    let follow = BASE.replace(
+        "type = \"test_pattern\"\nwidth = 1280\nheight = 720\nframe_rate = 30",
+        "type = \"v4l2\"\ndevice = \"/dev/video0\"",
+    );
+    assert!(follow.contains("v4l2"));
+    parse(&follow).expect("a V4L2 input may leave its format to the signal");
+}
+
+#[test]
 fn bad_configs_are_rejected_with_their_field_path() {
     let cases: Vec<Case> = vec![
         (
@@ -311,6 +321,14 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "unknown input type",
             Box::new(replace("type = \"test_pattern\"", "type = \"ndi\"")),
             "channels[0].input.type: unknown variant `ndi`, expected one of `test_pattern`, `file`, `srt`, `udp`, `v4l2`, `decklink`",
+        ),
+        (
+            "capture format half given",
+            Box::new(replace(
+                "type = \"test_pattern\"\nwidth = 1280\nheight = 720\nframe_rate = 30",
+                "type = \"v4l2\"\ndevice = \"/dev/video0\"\nwidth = 1280",
+            )),
+            "channels[0].input.width: give width, height and frame_rate together, or none of them to follow the signal",
         ),
         (
             "metrics port clashes with the API",

@@ -23,6 +23,7 @@ pub fn probe() -> Hardware {
                 name: d.name,
                 kind: d.kind,
                 path: d.path,
+                signal: d.signal,
             })
             .collect(),
         network_interfaces: network_interfaces(),

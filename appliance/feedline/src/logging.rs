@@ -1,5 +1,6 @@
 //! Structured logs to stderr (journald picks them up), as text or JSON.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(format: &str) {
@@ -7,6 +8,9 @@ pub fn init(format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: in the journal (or a file) escape codes split the
+        // `setup_code=…` an operator greps for.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     if format == "json" {
         builder.json().init();

@@ -226,6 +226,7 @@ fn failover_live(f: feedline_media::FailoverStatus) -> FailoverLive {
                 confidence: i.confidence,
                 fault: i.fault,
                 reopens: i.reopens,
+                signal: i.signal,
                 last_error: i.last_error,
             })
             .collect(),

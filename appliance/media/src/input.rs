@@ -50,7 +50,42 @@ fn raw_video_caps(width: u32, height: u32, rate: FrameRate, format: Option<&str>
     caps
 }
 
+/// A capture's caps: the configured format, else the one its signal locked to (DV timings),
+/// else whatever the device offers.
+pub fn capture_caps(
+    configured: Option<(u32, u32, FrameRate)>,
+    detected: Option<&feedline_v4l2::DvTimings>,
+    format: Option<&str>,
+) -> String {
+    if let Some((w, h, rate)) = configured {
+        return raw_video_caps(w, h, rate, format);
+    }
+    if let Some(t) = detected {
+        return raw_video_caps(
+            t.width,
+            t.height,
+            FrameRate::new(t.rate_num, t.rate_den),
+            format,
+        );
+    }
+    let mut caps = "video/x-raw".to_string();
+    if let Some(f) = format {
+        caps.push_str(&format!(",format={f}"));
+    }
+    caps
+}
+
 pub fn plan(input: &Input, prefix: &str) -> InputPlan {
+    plan_for_signal(input, prefix, None)
+}
+
+/// The plan for an input whose capture signal locked to `detected` (DV timings): a V4L2 input
+/// configured without a format captures that one.
+pub fn plan_for_signal(
+    input: &Input,
+    prefix: &str,
+    detected: Option<&feedline_v4l2::DvTimings>,
+) -> InputPlan {
     match input {
         Input::TestPattern {
             width,
@@ -156,7 +191,14 @@ pub fn plan(input: &Input, prefix: &str) -> InputPlan {
                     .prop("do-timestamp", true),
                 ElementSpec::caps(
                     format!("{prefix}-v4l2-caps"),
-                    raw_video_caps(*width, *height, *frame_rate, pixel_format.as_deref()),
+                    capture_caps(
+                        width
+                            .zip(*height)
+                            .zip(*frame_rate)
+                            .map(|((w, h), r)| (w, h, r)),
+                        detected,
+                        pixel_format.as_deref(),
+                    ),
                 ),
             ],
             audio: silence(prefix),

@@ -21,6 +21,8 @@ pub struct CaptureDevice {
     pub name: String,
     pub path: Option<String>,
     pub caps: Option<String>,
+    /// What an HDMI/SDI receiver sees (DV timings): `1920x1080p60`, `no signal`, …
+    pub signal: Option<String>,
 }
 
 pub fn encoder_backends() -> Vec<BackendReport> {
@@ -78,11 +80,17 @@ pub fn capture_devices() -> Vec<CaptureDevice> {
                     .or_else(|_| p.get::<String>("api.v4l2.path"))
                     .ok()
             });
+            let signal = path
+                .as_deref()
+                .filter(|p| p.starts_with("/dev/video"))
+                .and_then(|p| feedline_v4l2::query(std::path::Path::new(p)).ok().flatten())
+                .map(|s| s.describe());
             CaptureDevice {
                 kind: d.device_class().to_string(),
                 name: d.display_name().to_string(),
                 path,
                 caps: d.caps().map(|c| c.to_string()),
+                signal,
             }
         })
         .collect();

@@ -157,6 +157,9 @@ pub struct FailoverInput {
     pub fault: Option<String>,
     /// Times the input was re-opened after failing.
     pub reopens: u64,
+    /// A capture input's signal: the format it locked to (`1280x720p60`), `no signal`, `no
+    /// lock` or `out of range`; `None` for inputs without DV timings.
+    pub signal: Option<String>,
     pub last_error: Option<String>,
 }
 

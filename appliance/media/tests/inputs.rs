@@ -17,9 +17,9 @@ fn raw(input: &Input) -> (String, String) {
 fn v4l2_builds_device_source_with_exact_caps() {
     let input = Input::V4l2 {
         device: "/dev/video0".into(),
-        width: 1920,
-        height: 1080,
-        frame_rate: FrameRate::new(60000, 1001),
+        width: Some(1920),
+        height: Some(1080),
+        frame_rate: Some(FrameRate::new(60000, 1001)),
         pixel_format: Some("UYVY".into()),
     };
     let (video, audio) = raw(&input);
@@ -58,9 +58,9 @@ fn capture_elements_accept_our_properties() {
     let inputs = [
         Input::V4l2 {
             device: "/dev/video0".into(),
-            width: 1280,
-            height: 720,
-            frame_rate: FrameRate::new(50, 1),
+            width: Some(1280),
+            height: Some(720),
+            frame_rate: Some(FrameRate::new(50, 1)),
             pixel_format: Some("YUY2".into()),
         },
         Input::Decklink {

@@ -34,6 +34,8 @@ export interface FailoverInputLive {
   confidence: number;
   fault?: string | null;
   reopens: number;
+  /** A capture input's signal: `1920x1080p60`, `no signal`, `no lock`, `out of range`. */
+  signal?: string | null;
   last_error?: string | null;
 }
 
@@ -139,9 +141,10 @@ export type Input =
   | {
       type: 'v4l2';
       device: string;
-      width: number;
-      height: number;
-      frame_rate: FrameRate;
+      /** Left out: follow the signal's own format (DV timings). */
+      width?: number;
+      height?: number;
+      frame_rate?: FrameRate;
       pixel_format?: string | null;
     }
   | {
@@ -213,6 +216,8 @@ export interface CaptureDevice {
   name: string;
   kind: string;
   path?: string | null;
+  /** HDMI/SDI inputs: the detected format, or `no signal` / `no lock` / `out of range`. */
+  signal?: string | null;
 }
 
 export interface EncoderBackend {

@@ -35,17 +35,20 @@ pub struct Condition {
     pub black: bool,
     pub frozen: bool,
     pub silent: bool,
+    /// A capture receiver's fault (`no signal`, `no lock`, `out of range`): lost, whatever
+    /// pictures it still hands out.
+    pub signal: Option<&'static str>,
 }
 
 impl Condition {
     pub fn healthy(&self) -> bool {
-        !(self.lost || self.black || self.frozen || self.silent)
+        !(self.lost || self.black || self.frozen || self.silent || self.signal.is_some())
     }
 
     /// Media-quality confidence, 0–100: 0 when no picture arrives; a black picture costs 60,
     /// a frozen one 50 (a black picture is not also counted as frozen), silence 30.
     pub fn confidence(&self) -> u8 {
-        if self.lost {
+        if self.lost || self.signal.is_some() {
             return 0;
         }
         let mut score: u8 = 100;
@@ -62,7 +65,9 @@ impl Condition {
 
     /// The fault named for events and status, worst first.
     pub fn fault(&self) -> Option<&'static str> {
-        if self.lost {
+        if let Some(fault) = self.signal {
+            Some(fault)
+        } else if self.lost {
             Some("no picture")
         } else if self.black {
             Some("black picture")
@@ -139,6 +144,7 @@ impl Health {
             black: !lost && lasted(self.black_since, t.black),
             frozen: !lost && lasted(self.frozen_since, t.frozen),
             silent: !lost && (audio_absent || lasted(self.silent_since, t.silence)),
+            signal: None,
         }
     }
 }
@@ -165,6 +171,19 @@ mod tests {
 
     fn black() -> LumaGrid {
         LumaGrid::sample(&[16; 64 * 36], 64, 64, 36)
+    }
+
+    #[test]
+    fn a_signal_fault_is_a_loss_whatever_pictures_arrive() {
+        let mut c = Condition::default();
+        assert!(c.healthy());
+        c.signal = Some("no signal");
+        assert!(!c.healthy());
+        assert_eq!(c.confidence(), 0);
+        assert_eq!(c.fault(), Some("no signal"));
+        // The receiver's fault is named before what its noise looks like.
+        c.frozen = true;
+        assert_eq!(c.fault(), Some("no signal"));
     }
 
     #[test]

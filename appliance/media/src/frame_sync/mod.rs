@@ -256,7 +256,7 @@ struct Pump {
     shared: Arc<FailoverShared>,
     stop: Arc<AtomicBool>,
     /// Each input's condition and re-open count as last published (primary, backup).
-    published: [Option<(Condition, u64)>; 2],
+    published: [Option<(Condition, u64, Option<String>)>; 2],
 }
 
 impl Pump {
@@ -367,34 +367,36 @@ impl Pump {
             (
                 input.feed.condition(now, &self.thresholds),
                 input.feed.reopens(),
+                input.feed.signal(),
             )
         };
         let seen = [
             self.inputs.first().map(judged),
             self.inputs.get(1).map(judged),
         ];
-        let Some((primary, _)) = seen[0] else {
+        let Some((primary, _, _)) = &seen[0] else {
             return;
         };
         let revert = self.shared.revert.swap(false, Ordering::SeqCst);
         let switch = self
             .selector
-            .step(now, &primary, seen[1].as_ref().map(|(c, _)| c), revert);
+            .step(now, primary, seen[1].as_ref().map(|(c, _, _)| c), revert);
         // Once a frame, but the status readers see is rebuilt only when something in it changed.
         if switch.is_none() && seen == self.published {
             return;
         }
-        self.published = seen;
+        self.published = seen.clone();
         let inputs: Vec<FailoverInput> = self
             .inputs
             .iter()
             .zip(seen.iter().flatten())
-            .map(|(input, (c, reopens))| FailoverInput {
+            .map(|(input, (c, reopens, signal))| FailoverInput {
                 role: input.role.as_str().into(),
                 kind: input.kind.into(),
                 confidence: c.confidence(),
                 fault: c.fault().map(str::to_string),
                 reopens: *reopens,
+                signal: signal.clone(),
                 last_error: input.feed.last_error(),
             })
             .collect();

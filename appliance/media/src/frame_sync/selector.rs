@@ -130,18 +130,21 @@ mod tests {
         black: false,
         frozen: false,
         silent: false,
+        signal: None,
     };
     const LOST: Condition = Condition {
         lost: true,
         black: false,
         frozen: false,
         silent: false,
+        signal: None,
     };
     const BLACK: Condition = Condition {
         lost: false,
         black: true,
         frozen: false,
         silent: false,
+        signal: None,
     };
 
     fn ms(v: u64) -> Duration {

@@ -10,12 +10,14 @@ use crate::input::{self, InputPlan};
 use crate::retry;
 use crate::spec::{build_chain, ElementSpec};
 use feedline_config::Input;
+use feedline_v4l2::{DvTimings, Signal};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -35,6 +37,9 @@ const AUDIO_MAX: Duration = Duration::from_millis(200);
 /// its sender restarts with new timestamps.
 const STALL_REOPEN: Duration = Duration::from_secs(2);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+/// How often a capture input's signal (DV timings) is checked: a cable pulled or a format
+/// change is seen within this.
+const SIGNAL_POLL: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 /// What an input delivered, waiting for the programme pump.
@@ -52,6 +57,11 @@ struct FeedState {
     health: Health,
     restarts: u64,
     last_error: Option<String>,
+    /// What a capture input's receiver sees: its format (`1280x720p60`) or its fault.
+    signal: Option<String>,
+    /// The signal fault, when there is one: the input is lost whatever it delivers (a
+    /// receiver with no signal may still hand out noise or a held frame).
+    signal_fault: Option<&'static str>,
 }
 
 impl Feed {
@@ -60,7 +70,22 @@ impl Feed {
     }
 
     pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
-        self.state().health.condition(now, t)
+        let s = self.state();
+        let mut condition = s.health.condition(now, t);
+        condition.signal = s.signal_fault;
+        condition
+    }
+
+    /// The capture signal as an operator reads it: `1280x720p60`, `no signal`, …; `None` for
+    /// inputs without DV timings.
+    pub fn signal(&self) -> Option<String> {
+        self.state().signal.clone()
+    }
+
+    fn set_signal(&self, signal: Option<&Signal>) {
+        let mut s = self.state();
+        s.signal = signal.map(Signal::describe);
+        s.signal_fault = signal.and_then(fault_name);
     }
 
     /// Times the input was re-opened.
@@ -161,6 +186,15 @@ impl Feed {
     }
 }
 
+fn fault_name(signal: &Signal) -> Option<&'static str> {
+    match signal {
+        Signal::Locked(_) => None,
+        Signal::NoSignal => Some("no signal"),
+        Signal::NoLock => Some("no lock"),
+        Signal::OutOfRange => Some("out of range"),
+    }
+}
+
 /// Which input of the channel this is, for names, logs and status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -194,7 +228,11 @@ impl InputSource {
         let stop = Arc::new(AtomicBool::new(false));
         let prefix = format!("{channel}-{}", role.as_str());
         let opening = Opening {
-            plan: input::plan(input, &prefix),
+            input: input.clone(),
+            capture_device: match input {
+                Input::V4l2 { device, .. } => Some(device.clone()),
+                _ => None,
+            },
             // Capture cards and streams may be interlaced; the test pattern never is.
             deinterlace: !matches!(input, Input::TestPattern { .. }),
             prefix,
@@ -227,7 +265,9 @@ impl Drop for InputSource {
 /// How to open an input.
 struct Opening {
     prefix: String,
-    plan: InputPlan,
+    input: Input,
+    /// A V4L2 device whose signal (DV timings) is watched.
+    capture_device: Option<PathBuf>,
     deinterlace: bool,
 }
 
@@ -237,14 +277,39 @@ enum Closed {
     Stopped,
     /// The sender left (an SRT caller hung up) or went quiet: not a fault of ours.
     Ended,
+    /// The capture signal went away, or came back in another format: re-open to follow it.
+    SignalChanged,
 }
 
 fn supervise(channel: &str, role: Role, opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) {
     let mut failures: u32 = 0;
     while !stop.load(Ordering::SeqCst) {
+        let watched = opening.capture_device.as_deref().map(watch_signal);
+        if let Some(seen) = &watched {
+            feed.set_signal(seen.as_ref());
+        }
+        let signal = match watched {
+            Some(Some(Signal::Locked(t))) => Some(t),
+            // No signal: nothing to open. The input counts as lost until one locks.
+            Some(Some(_)) => {
+                retry::sleep_unless_stopped(stop, SIGNAL_POLL);
+                continue;
+            }
+            Some(None) | None => None,
+        };
         let opened = Instant::now();
-        match run_once(opening, feed, stop) {
+        match run_once(opening, signal.as_ref(), feed, stop) {
             Ok(Closed::Stopped) => break,
+            Ok(Closed::SignalChanged) => {
+                info!(
+                    channel,
+                    input = role.as_str(),
+                    signal = feed.signal().as_deref().unwrap_or("none"),
+                    "capture signal changed; re-opening this input only"
+                );
+                feed.reopened(None);
+                failures = 0;
+            }
             Ok(Closed::Ended) => {
                 // Be listening again at once, so that the sender can come straight back.
                 info!(
@@ -270,10 +335,27 @@ fn supervise(channel: &str, role: Role, opening: &Opening, feed: &Arc<Feed>, sto
     }
 }
 
+/// Reads a capture device's signal before opening it, and sets the device to the detected
+/// format. `None`: the device has no DV timings (or cannot be asked); open it as configured.
+fn watch_signal(device: &Path) -> Option<Signal> {
+    match feedline_v4l2::adopt(device) {
+        Ok(signal) => signal,
+        Err(error) => {
+            tracing::debug!(device = %device.display(), %error, "no DV timings");
+            None
+        }
+    }
+}
+
 /// Runs the input's pipeline until it closes (`Ok`) or fails (`Err`, the reason).
-fn run_once(opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) -> Result<Closed, String> {
+fn run_once(
+    opening: &Opening,
+    signal: Option<&DvTimings>,
+    feed: &Arc<Feed>,
+    stop: &AtomicBool,
+) -> Result<Closed, String> {
     let pipeline = gst::Pipeline::with_name(&format!("input-{}", opening.prefix));
-    let result = play(&pipeline, opening, feed, stop);
+    let result = play(&pipeline, opening, signal, feed, stop);
     let _ = pipeline.set_state(gst::State::Null);
     result
 }
@@ -281,6 +363,7 @@ fn run_once(opening: &Opening, feed: &Arc<Feed>, stop: &AtomicBool) -> Result<Cl
 fn play(
     pipeline: &gst::Pipeline,
     opening: &Opening,
+    signal: Option<&DvTimings>,
     feed: &Arc<Feed>,
     stop: &AtomicBool,
 ) -> Result<Closed, String> {
@@ -290,7 +373,7 @@ fn play(
         .map_err(|e| e.to_string())?;
     let audio = build_chain(bin, &audio_tail(prefix, &feed.format)).map_err(|e| e.to_string())?;
     attach_sinks(&video, &audio, feed)?;
-    match &opening.plan {
+    match &input::plan_for_signal(&opening.input, prefix, signal) {
         InputPlan::Raw { video: v, audio: a } => {
             let vsrc = build_chain(bin, v).map_err(|e| e.to_string())?;
             let asrc = build_chain(bin, a).map_err(|e| e.to_string())?;
@@ -309,7 +392,22 @@ fn play(
         .map_err(|_| first_error(pipeline).unwrap_or_else(|| "input refused to start".into()))?;
     info!(input = prefix, "input opened");
     let bus = pipeline.bus().ok_or("input has no bus")?;
+    let mut signal_checked = Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        if let Some(device) = &opening.capture_device {
+            if signal_checked.elapsed() >= SIGNAL_POLL {
+                signal_checked = Instant::now();
+                // Also when the input was opened without a reading (the device node appeared
+                // before udev let us at it): the first reading re-opens it at its format.
+                if let Ok(Some(now)) = feedline_v4l2::query(device) {
+                    let changed = now.timings() != signal;
+                    feed.set_signal(Some(&now));
+                    if changed {
+                        return Ok(Closed::SignalChanged);
+                    }
+                }
+            }
+        }
         if feed
             .last_picture_at()
             .is_some_and(|at| at.elapsed() > STALL_REOPEN)
@@ -348,6 +446,12 @@ fn video_tail(prefix: &str, f: &ProgramFormat, deinterlace: bool) -> Vec<Element
         ));
     }
     chain.extend([
+        // The pump takes one picture per programme frame: a faster input (1080p60 or a
+        // deinterlaced 1080i50 into a 30 fps programme) is thinned before it is converted and
+        // scaled, not after.
+        ElementSpec::new("videorate", format!("{prefix}-rate"))
+            .prop("drop-only", true)
+            .prop("max-rate", f.rate_num.div_ceil(f.rate_den.max(1)) as i32),
         ElementSpec::new("videoconvert", format!("{prefix}-convert")),
         // A picture of another aspect ratio is letterboxed or pillarboxed, never stretched.
         ElementSpec::new("videoscale", format!("{prefix}-scale")).prop("add-borders", true),

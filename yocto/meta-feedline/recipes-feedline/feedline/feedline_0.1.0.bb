@@ -43,6 +43,9 @@ do_install:append() {
     install -m 0644 ${S}/systemd/feedline.service ${D}${systemd_system_unitdir}/
     install -m 0644 ${S}/systemd/feedline-ptp4l.service ${D}${systemd_system_unitdir}/
     install -m 0644 ${S}/systemd/feedline-phc2sys.service ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/systemd/feedline-console.service ${D}${systemd_system_unitdir}/
+    install -d ${D}${nonarch_libdir}/feedline
+    install -m 0755 ${S}/packaging/lib/show-setup-code ${D}${nonarch_libdir}/feedline/
     install -m 0644 ${S}/config/feedline.toml ${D}${sysconfdir}/feedline/
     install -m 0644 ${S}/systemd/ptp4l.conf ${D}${sysconfdir}/feedline/
     install -d ${D}${nonarch_base_libdir}/udev/rules.d
@@ -57,7 +60,9 @@ FILES:${PN}-ptp += "${systemd_system_unitdir}/feedline-phc2sys.service \
                     ${systemd_system_unitdir}/feedline-ptp4l.service \
                     ${sysconfdir}/feedline/ptp4l.conf"
 FILES:${PN} += "${nonarch_base_libdir}/udev/rules.d/60-feedline.rules \
-                ${nonarch_libdir}/tmpfiles.d/feedline.conf"
+                ${nonarch_libdir}/tmpfiles.d/feedline.conf \
+                ${nonarch_libdir}/feedline/show-setup-code \
+                ${systemd_system_unitdir}/feedline-console.service"
 
 CONFFILES:${PN} = "${sysconfdir}/feedline/feedline.toml"
 CONFFILES:${PN}-ptp = "${sysconfdir}/feedline/ptp4l.conf"
