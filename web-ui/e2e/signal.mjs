@@ -1,0 +1,59 @@
+// Issue #6 §3 in the browser: the capture signal an appliance sees, as the UI shows it. Run by
+// tests/tests/vm_image.rs against the daemon in the VM (vivid as its HDMI input), through the
+// forwarded port.
+//
+//   FEEDLINE_URL   http://127.0.0.1:PORT of the daemon
+//   FEEDLINE_USER, FEEDLINE_PASSWORD   an admin
+//   CHANNEL        the capture channel's name
+//   EXPECT_SIGNAL  what both the channel card and the System page must show, e.g. 1280x720p60
+//   ARTIFACTS      where screenshots go
+//
+// Exits non-zero at the first failed check, saying which.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`signal.mjs: ${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const base = need('FEEDLINE_URL');
+const channel = need('CHANNEL');
+const expected = need('EXPECT_SIGNAL');
+const artifacts = process.env.ARTIFACTS ?? 'e2e-artifacts';
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let failed = false;
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  await page.goto(base);
+  await page.getByLabel('User name').fill(need('FEEDLINE_USER'));
+  await page.getByLabel('Password').fill(need('FEEDLINE_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const card = page.locator(`[data-channel="${channel}"]`);
+  await card.getByTestId('signal-primary').filter({ hasText: expected }).waitFor({ timeout: 20000 });
+  console.log(`  ok: channel card shows the primary input's signal ${expected}`);
+  await page.screenshot({ path: join(artifacts, `signal-card-${expected}.png`) });
+  await page.goto(`${base}/#/system`);
+  await page.getByTestId('device-signal').filter({ hasText: expected }).waitFor({ timeout: 30000 });
+  console.log(`  ok: System page lists the capture device with ${expected}`);
+  await page.screenshot({ path: join(artifacts, `signal-system-${expected}.png`) });
+} catch (e) {
+  console.error(`check failed: ${e.message}`);
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
