@@ -150,7 +150,7 @@ impl Vm {
         let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
         let mut reader = BufReader::new(stream);
         // guest-sync first: it discards whatever a previous, timed-out exchange left behind.
-        let sync_id = std::process::id() as u64 * 1000 + u64::from(rand_u16());
+        let sync_id = SYNC_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut line = String::new();
         writeln!(
             writer,
@@ -229,13 +229,8 @@ impl Drop for Vm {
     }
 }
 
-fn rand_u16() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos % 65_536) as u16
-}
+/// `guest-sync` ids: each exchange's own, so a stale reply is recognised and skipped.
+static SYNC_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();

@@ -19,7 +19,7 @@
 //! installed by scripts/setup.sh.
 
 use feedline_tests::analysis;
-use feedline_tests::api::{Client, ADMIN_PASSWORD};
+use feedline_tests::api::{run, Client, ServerPorts, ADMIN_PASSWORD};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::ts;
 use feedline_tests::vm::{build_deb, tail, Forward, Image, Vm};
@@ -30,13 +30,6 @@ use std::time::{Duration, Instant};
 
 /// One frame at the programme's 30 fps, in 90 kHz ticks.
 const FRAME_90K: i64 = 3000;
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free TCP port")
-}
 
 /// Polls `probe` until it returns `Some`, or panics with `what` and the guest's journal.
 fn wait_for<T>(vm: &Vm, what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
@@ -63,6 +56,18 @@ fn main_pid(vm: &Vm) -> u64 {
         .unwrap_or(0)
 }
 
+fn is_active(vm: &Vm) -> bool {
+    vm.sh("systemctl is-active feedline || true").trim() == "active"
+}
+
+/// Waits until systemd runs the daemon under a new PID (it restarted `old`), active again.
+fn wait_restarted(vm: &Vm, old: u64, what: &str, timeout: Duration) -> u64 {
+    wait_for(vm, what, timeout, || {
+        let now = main_pid(vm);
+        (now != 0 && now != old && is_active(vm)).then_some(now)
+    })
+}
+
 fn failover(admin: &Client) -> Value {
     admin.get("/api/v1/status").json()["channels"][0]["input"]["failover"].clone()
 }
@@ -75,7 +80,7 @@ fn vivid(vm: &Vm, control: &str) {
 /// capture signal on the channel card and on the System page.
 fn ui_shows_signal(base: &str, expected: &str, artifacts: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new("node")
+    let (ok, text) = run(std::process::Command::new("node")
         .current_dir(&root)
         .arg("web-ui/e2e/signal.mjs")
         .env("FEEDLINE_URL", base)
@@ -83,16 +88,9 @@ fn ui_shows_signal(base: &str, expected: &str, artifacts: &Path) {
         .env("FEEDLINE_PASSWORD", ADMIN_PASSWORD)
         .env("CHANNEL", "hdmi")
         .env("EXPECT_SIGNAL", expected)
-        .env("ARTIFACTS", artifacts)
-        .output()
-        .expect("run node web-ui/e2e/signal.mjs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("ARTIFACTS", artifacts));
     eprint!("{text}");
-    assert!(out.status.success(), "UI check for {expected}: {text}");
+    assert!(ok, "UI check for {expected}: {text}");
 }
 
 /// A receiver on the host, connected: returns once the stream flows.
@@ -131,7 +129,7 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     let image = Image::build(&deb, &config, &dir.path().join("image"));
     let built = started.elapsed();
 
-    let (http, srt) = (free_tcp_port(), free_port());
+    let (http, srt) = (ServerPorts::pick().http, free_port());
     let vm = Vm::boot(
         &image,
         dir.path(),
@@ -153,7 +151,7 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         &vm,
         "feedline.service active (READY=1)",
         Duration::from_secs(90),
-        || (vm.sh("systemctl is-active feedline || true").trim() == "active").then_some(()),
+        || is_active(&vm).then_some(()),
     );
     let booted = started.elapsed();
     let base = format!("http://127.0.0.1:{http}");
@@ -348,17 +346,11 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     // kill -9: systemd restarts the daemon and the channel sends again.
     let before = main_pid(&vm);
     vm.sh(&format!("kill -9 {before}"));
-    let restarted = wait_for(
+    let restarted = wait_restarted(
         &vm,
+        before,
         "restart after kill -9",
         Duration::from_secs(60),
-        || {
-            let now = main_pid(&vm);
-            (now != 0
-                && now != before
-                && vm.sh("systemctl is-active feedline || true").trim() == "active")
-                .then_some(now)
-        },
     );
     let again = dir.path().join("again.ts");
     receive(srt, 6, &again);
@@ -371,14 +363,11 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     // SIGSTOP: no WATCHDOG=1 any more, and systemd (WatchdogSec=30s) kills and restarts it.
     vm.sh(&format!("kill -STOP {restarted}"));
     let stopped = Instant::now();
-    let revived = wait_for(
+    let revived = wait_restarted(
         &vm,
+        restarted,
         "watchdog restart after SIGSTOP",
         Duration::from_secs(90),
-        || {
-            let now = main_pid(&vm);
-            (now != 0 && now != restarted).then_some(now)
-        },
     );
     let caught_in = stopped.elapsed();
     let journal = vm.sh("journalctl -u feedline --no-pager -o cat");

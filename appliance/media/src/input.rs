@@ -52,27 +52,19 @@ fn raw_video_caps(width: u32, height: u32, rate: FrameRate, format: Option<&str>
 
 /// A capture's caps: the configured format, else the one its signal locked to (DV timings),
 /// else whatever the device offers.
-pub fn capture_caps(
+fn capture_caps(
     configured: Option<(u32, u32, FrameRate)>,
     detected: Option<&feedline_v4l2::DvTimings>,
     format: Option<&str>,
 ) -> String {
-    if let Some((w, h, rate)) = configured {
-        return raw_video_caps(w, h, rate, format);
+    let detected = detected.map(|t| (t.width, t.height, FrameRate::new(t.rate_num, t.rate_den)));
+    match configured.or(detected) {
+        Some((w, h, rate)) => raw_video_caps(w, h, rate, format),
+        None => match format {
+            Some(f) => format!("video/x-raw,format={f}"),
+            None => "video/x-raw".to_string(),
+        },
     }
-    if let Some(t) = detected {
-        return raw_video_caps(
-            t.width,
-            t.height,
-            FrameRate::new(t.rate_num, t.rate_den),
-            format,
-        );
-    }
-    let mut caps = "video/x-raw".to_string();
-    if let Some(f) = format {
-        caps.push_str(&format!(",format={f}"));
-    }
-    caps
 }
 
 pub fn plan(input: &Input, prefix: &str) -> InputPlan {

@@ -3,7 +3,7 @@
 //! enum values (mode, connection, timecode format) at construction.
 
 use feedline_config::{DecklinkConnection, FrameRate, Input};
-use feedline_media::input::{plan, InputPlan};
+use feedline_media::input::{plan, plan_for_signal, InputPlan};
 use feedline_media::spec::to_launch_line;
 
 fn raw(input: &Input) -> (String, String) {
@@ -31,6 +31,38 @@ fn v4l2_builds_device_source_with_exact_caps() {
         audio,
         "audiotestsrc name=ch-silence wave=silence is-live=true"
     );
+}
+
+#[test]
+fn v4l2_without_a_format_captures_what_its_signal_locked_to() {
+    let input = Input::V4l2 {
+        device: "/dev/video0".into(),
+        width: None,
+        height: None,
+        frame_rate: None,
+        pixel_format: None,
+    };
+    let caps =
+        |detected: Option<&feedline_v4l2::DvTimings>| match plan_for_signal(&input, "ch", detected)
+        {
+            InputPlan::Raw { video, .. } => to_launch_line(&video),
+            other => panic!("expected raw chains, got {other:?}"),
+        };
+    let locked = feedline_v4l2::DvTimings {
+        width: 1280,
+        height: 720,
+        interlaced: false,
+        rate_num: 60000,
+        rate_den: 1001,
+    };
+    assert!(
+        caps(Some(&locked))
+            .ends_with("caps=\"video/x-raw,width=1280,height=720,framerate=60000/1001\""),
+        "{}",
+        caps(Some(&locked))
+    );
+    // No reading (a webcam, a driver without DV timings): the device's own format.
+    assert!(caps(None).ends_with("caps=video/x-raw"), "{}", caps(None));
 }
 
 #[test]

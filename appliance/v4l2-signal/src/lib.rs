@@ -27,13 +27,22 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// The operator's words: `1920x1080p60`, `no signal`, `no lock`, `out of range`.
-    pub fn describe(&self) -> String {
+    /// What is wrong, in the operator's words: `no signal`, `no lock`, `out of range`; `None`
+    /// when locked.
+    pub fn fault(&self) -> Option<&'static str> {
         match self {
-            Signal::Locked(t) => t.to_string(),
-            Signal::NoSignal => "no signal".into(),
-            Signal::NoLock => "no lock".into(),
-            Signal::OutOfRange => "out of range".into(),
+            Signal::Locked(_) => None,
+            Signal::NoSignal => Some("no signal"),
+            Signal::NoLock => Some("no lock"),
+            Signal::OutOfRange => Some("out of range"),
+        }
+    }
+
+    /// The detected format (`1920x1080p60`) or the fault.
+    pub fn describe(&self) -> String {
+        match (self, self.fault()) {
+            (Signal::Locked(t), _) => t.to_string(),
+            (_, fault) => fault.unwrap_or_default().to_string(),
         }
     }
 

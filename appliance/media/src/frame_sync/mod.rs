@@ -256,7 +256,7 @@ struct Pump {
     shared: Arc<FailoverShared>,
     stop: Arc<AtomicBool>,
     /// Each input's condition and re-open count as last published (primary, backup).
-    published: [Option<(Condition, u64, Option<String>)>; 2],
+    published: [Option<(Condition, u64, Option<feedline_v4l2::Signal>)>; 2],
 }
 
 impl Pump {
@@ -396,7 +396,7 @@ impl Pump {
                 confidence: c.confidence(),
                 fault: c.fault().map(str::to_string),
                 reopens: *reopens,
-                signal: signal.clone(),
+                signal: signal.as_ref().map(feedline_v4l2::Signal::describe),
                 last_error: input.feed.last_error(),
             })
             .collect();

@@ -57,11 +57,9 @@ struct FeedState {
     health: Health,
     restarts: u64,
     last_error: Option<String>,
-    /// What a capture input's receiver sees: its format (`1280x720p60`) or its fault.
-    signal: Option<String>,
-    /// The signal fault, when there is one: the input is lost whatever it delivers (a
-    /// receiver with no signal may still hand out noise or a held frame).
-    signal_fault: Option<&'static str>,
+    /// What a capture input's receiver sees: a format, or a fault that makes the input lost
+    /// whatever it delivers (a receiver with no signal may still hand out noise).
+    signal: Option<Signal>,
 }
 
 impl Feed {
@@ -72,20 +70,18 @@ impl Feed {
     pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
         let s = self.state();
         let mut condition = s.health.condition(now, t);
-        condition.signal = s.signal_fault;
+        condition.signal = s.signal.as_ref().and_then(Signal::fault);
         condition
     }
 
-    /// The capture signal as an operator reads it: `1280x720p60`, `no signal`, …; `None` for
-    /// inputs without DV timings.
-    pub fn signal(&self) -> Option<String> {
+    /// The capture signal; `None` for inputs without DV timings. (No allocation: the pump
+    /// reads it every frame.)
+    pub fn signal(&self) -> Option<Signal> {
         self.state().signal.clone()
     }
 
     fn set_signal(&self, signal: Option<&Signal>) {
-        let mut s = self.state();
-        s.signal = signal.map(Signal::describe);
-        s.signal_fault = signal.and_then(fault_name);
+        self.state().signal = signal.cloned();
     }
 
     /// Times the input was re-opened.
@@ -183,15 +179,6 @@ impl Feed {
 
     fn last_picture_at(&self) -> Option<Instant> {
         self.state().health.last_picture()
-    }
-}
-
-fn fault_name(signal: &Signal) -> Option<&'static str> {
-    match signal {
-        Signal::Locked(_) => None,
-        Signal::NoSignal => Some("no signal"),
-        Signal::NoLock => Some("no lock"),
-        Signal::OutOfRange => Some("out of range"),
     }
 }
 
@@ -304,7 +291,11 @@ fn supervise(channel: &str, role: Role, opening: &Opening, feed: &Arc<Feed>, sto
                 info!(
                     channel,
                     input = role.as_str(),
-                    signal = feed.signal().as_deref().unwrap_or("none"),
+                    signal = feed
+                        .signal()
+                        .map(|s| s.describe())
+                        .as_deref()
+                        .unwrap_or("none"),
                     "capture signal changed; re-opening this input only"
                 );
                 feed.reopened(None);
