@@ -2,6 +2,7 @@
 
 use crate::{Failover, FrameRate, Input, Output, OutputTransport, Secret, SrtMode};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -202,6 +203,25 @@ pub enum AudioCodec {
 }
 
 impl Channel {
+    /// The failover the channel runs with: its `[channels.failover]` section, or for a capture
+    /// card without one an implicit one, so that a lost signal puts the black slate on air and a
+    /// new format re-opens only the input instead of stopping the channel. The implicit one
+    /// judges the signal and missing frames only: a static or black picture from a card is
+    /// programme, not a fault, unless the operator asks for those checks.
+    pub fn effective_failover(&self) -> Option<Cow<'_, Failover>> {
+        match (&self.failover, &self.input) {
+            (Some(failover), _) => Some(Cow::Borrowed(failover)),
+            (None, Input::V4l2 { .. }) => Some(Cow::Owned(Failover {
+                black_ms: 0,
+                frozen_ms: 0,
+                no_data_ms: 500,
+                revert_after_s: 1,
+                ..Failover::default()
+            })),
+            (None, _) => None,
+        }
+    }
+
     /// The default channel: 1080p30 test pattern, 3-rung H.264 ladder, SRT listener on 9000.
     pub fn default_test_pattern() -> Self {
         let rung = |name: &str, width, height, bitrate_kbps| Rendition {

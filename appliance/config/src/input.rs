@@ -52,7 +52,9 @@ pub enum Input {
         device: PathBuf,
         /// The format to capture. Leave `width`, `height` and `frame_rate` out to follow the
         /// signal: an HDMI/SDI input with DV timings captures whatever format it locks to, and
-        /// a format change re-opens only this input (with `[channels.failover]`).
+        /// a format change re-opens only this input. A capture input always runs behind a
+        /// frame synchroniser: without `[channels.failover]`, a lost signal puts the black
+        /// slate on air.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         width: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -70,7 +70,23 @@ fn a_capture_without_a_format_follows_its_signal() {
         "type = \"v4l2\"\ndevice = \"/dev/video0\"",
     );
     assert!(follow.contains("v4l2"));
-    parse(&follow).expect("a V4L2 input may leave its format to the signal");
+    let config = parse(&follow).expect("a V4L2 input may leave its format to the signal");
+    let capture = &config.channels[0];
+    assert!(capture.failover.is_none());
+    // A capture channel without a failover section still follows its signal: loss goes to
+    // slate. Only the signal and missing frames judge it; a static or black card picture is
+    // programme.
+    let implicit = capture
+        .effective_failover()
+        .expect("a capture input runs with an implicit failover");
+    assert_eq!((implicit.black_ms, implicit.frozen_ms), (0, 0));
+    assert!(implicit.backup.is_none());
+
+    let pattern = parse(BASE).expect("the base config is valid");
+    assert!(
+        pattern.channels[0].effective_failover().is_none(),
+        "a test pattern cannot lose its signal"
+    );
 }
 
 #[test]

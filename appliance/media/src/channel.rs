@@ -115,7 +115,7 @@ impl ChannelRunner {
         ChannelRunner {
             name: channel.name.clone(),
             always_on: matches!(channel.input, Input::TestPattern { .. })
-                || channel.failover.is_some(),
+                || channel.effective_failover().is_some(),
             progress: Mutex::new((0, Instant::now())),
             outputs,
             live,

@@ -46,7 +46,8 @@ pub fn video_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<
         ));
     }
     // A failover channel's inputs are deinterlaced in their own pipelines.
-    if !matches!(channel.input, Input::TestPattern { .. }) && channel.failover.is_none() {
+    if !matches!(channel.input, Input::TestPattern { .. }) && channel.effective_failover().is_none()
+    {
         // Interlaced sources (1080i SDI, broadcast TS) are made progressive; a progressive
         // source passes through untouched.
         chain.push(ElementSpec::new(
@@ -170,7 +171,7 @@ pub fn build(
     let mut file_source = None;
     let mut frame_sync = None;
     let mut input_elements = Vec::new();
-    if let Some(failover) = &channel.failover {
+    if let Some(failover) = channel.effective_failover() {
         info!(
             channel = prefix,
             primary = channel.input.kind(),
@@ -187,7 +188,7 @@ pub fn build(
         )?;
         frame_sync = Some(FrameSync::start(
             channel,
-            failover,
+            &failover,
             v,
             a,
             &pipeline,
