@@ -9,8 +9,9 @@
 //!   captures it: srt-live-transmit on the host receives the SRT stream with vivid's pattern in
 //!   it, and the web UI (Chromium on the host) shows the format on the channel card and the
 //!   System page;
-//! - vivid's `dv_timings_signal_mode` set to "no signal" is reported as such and the output
-//!   switches to slate without stopping; the signal returning in another format re-opens only
+//! - vivid's `dv_timings_signal_mode` set to "no signal", then "out of range", is reported as
+//!   such (API and browser) and the output switches to slate without stopping; the channel has
+//!   no failover section, so this is the capture input's implicit failover; the signal returning in another format re-opens only
 //!   the input (same daemon, same SRT connection, no continuity error);
 //! - `kill -9` of the daemon: systemd restarts it and the channel sends again;
 //! - SIGSTOP of the daemon: the watchdog (WatchdogSec=30s) catches it and systemd restarts it.
@@ -302,7 +303,20 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         "device list: {}",
         system["capture_devices"]
     );
-    std::thread::sleep(Duration::from_secs(3));
+    ui_shows_signal(&base, "no signal", &artifacts);
+
+    // A signal the receiver cannot take: reported as such, still on slate.
+    vivid(&vm, "dv_timings_signal_mode=3");
+    wait_for(
+        &vm,
+        "out of range reported",
+        Duration::from_secs(10),
+        || {
+            let f = failover(&admin);
+            (f["active"] == "slate" && f["inputs"][0]["fault"] == "out of range").then_some(())
+        },
+    );
+    ui_shows_signal(&base, "out of range", &artifacts);
 
     // The signal comes back in another format (720p30): only the input re-opens.
     vm.sh("v4l2-ctl -d /dev/video0 -c dv_timings=7 -c dv_timings_signal_mode=4");

@@ -5,7 +5,9 @@
 //   FEEDLINE_URL   http://127.0.0.1:PORT of the daemon
 //   FEEDLINE_USER, FEEDLINE_PASSWORD   an admin
 //   CHANNEL        the capture channel's name
-//   EXPECT_SIGNAL  what both the channel card and the System page must show, e.g. 1280x720p60
+//   EXPECT_SIGNAL  what both the channel card and the System page must show: a detected format
+//                  (1280x720p60), or a signal fault (no signal, out of range), which the card
+//                  shows as the input's fault with the slate on air
 //   ARTIFACTS      where screenshots go
 //
 // Exits non-zero at the first failed check, saying which.
@@ -43,13 +45,20 @@ try {
   await page.getByLabel('Password').fill(need('FEEDLINE_PASSWORD'));
   await page.getByRole('button', { name: 'Sign in' }).click();
   const card = page.locator(`[data-channel="${channel}"]`);
-  await card.getByTestId('signal-primary').filter({ hasText: expected }).waitFor({ timeout: 20000 });
-  console.log(`  ok: channel card shows the primary input's signal ${expected}`);
-  await page.screenshot({ path: join(artifacts, `signal-card-${expected}.png`) });
+  const isFormat = /^\d/.test(expected);
+  if (isFormat) {
+    await card.getByTestId('signal-primary').filter({ hasText: expected }).waitFor({ timeout: 20000 });
+    console.log(`  ok: channel card shows the primary input's signal ${expected}`);
+  } else {
+    await card.getByTestId('fault-primary').filter({ hasText: expected }).waitFor({ timeout: 20000 });
+    await card.getByTestId('on-air').filter({ hasText: 'SLATE' }).waitFor({ timeout: 5000 });
+    console.log(`  ok: channel card shows the primary input's fault '${expected}' with the slate on air`);
+  }
+  await page.screenshot({ path: join(artifacts, `signal-card-${expected.replace(/ /g, '-')}.png`) });
   await page.goto(`${base}/#/system`);
   await page.getByTestId('device-signal').filter({ hasText: expected }).waitFor({ timeout: 30000 });
   console.log(`  ok: System page lists the capture device with ${expected}`);
-  await page.screenshot({ path: join(artifacts, `signal-system-${expected}.png`) });
+  await page.screenshot({ path: join(artifacts, `signal-system-${expected.replace(/ /g, '-')}.png`) });
 } catch (e) {
   console.error(`check failed: ${e.message}`);
   failed = true;
