@@ -295,7 +295,10 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
         output_port,
     } = start(
         udp,
-        &format!("revert_after_s = 1\nblack_ms = 1000\n[channels.failover.backup]\n{PATTERN}"),
+        // The black check (2.5 s) must outlast the revert (1 s): the sender's restart is a gap
+        // that goes to the backup first, the black primary returns after 1 s of health, and only
+        // then does its black picture count. Equal times raced each other under load.
+        &format!("revert_after_s = 1\nblack_ms = 2500\n[channels.failover.backup]\n{PATTERN}"),
     );
     let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
     let mut sender = send(&url, false);
@@ -314,8 +317,17 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
     let back = failover_status(&admin);
     pull(&mut sender);
     let mut black = send(&url, true);
-    std::thread::sleep(Duration::from_millis(2500));
-    let blacked = failover_status(&admin);
+    // The sender's start (up to about a second under load), 1 s to revert, 2.5 s of black.
+    let deadline = Instant::now() + Duration::from_secs(12);
+    let blacked = loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let status = failover_status(&admin);
+        let black_on_backup =
+            status["active"] == "backup" && status["inputs"][0]["fault"] == "black picture";
+        if black_on_backup || Instant::now() > deadline {
+            break status;
+        }
+    };
     let metrics = Command::new("curl")
         .args([
             "-s",
