@@ -8,6 +8,7 @@ ratios to ffmpeg.
     python3 benches/ladder.py [--rounds 2] [--seconds 20] [--feedline target/release/feedline]
 """
 import argparse
+import math
 import os
 import re
 import resource
@@ -50,6 +51,14 @@ def make_mezzanine(path, seconds):
         "-f", "lavfi", "-i", f"sine=frequency=1000:sample_rate=48000:duration={seconds}",
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-g", "30", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "192k", "-ac", "2", path], check=True)
+
+
+def encoder_threads():
+    """Feedline's thread plan (appliance/media/src/ladder.rs, encoder_threads): each rung's
+    share of the ladder's pixel rate times the cores, at least one."""
+    cores = os.cpu_count() or 1
+    total = sum(w * h for _, w, h, _ in LADDER)
+    return [min(cores, max(1, math.floor(w * h / total * cores + 0.5))) for _, w, h, _ in LADDER]
 
 
 def x264_common_opts():
@@ -97,16 +106,37 @@ def ffmpeg_cmd(src, out):
 
 
 def gst_cmd(src, out):
-    """The same work as Feedline's channel: decode, cascade-scale, 4 x x264enc, AAC, one TS."""
+    """The same work as Feedline's channel: decode, cascade-scale, 4 x x264enc (with Feedline's
+    thread plan), AAC, one TS."""
+    threads = encoder_threads()
     parts = [f"filesrc location={src} ! decodebin name=d", "mpegtsmux name=mux alignment=7 ! filesink location=" + out,
              "d. ! queue ! videoconvert ! tee name=t0",
              "d. ! queue ! audioconvert ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."]
     for i, ((name, w, h, b), method) in enumerate(zip(LADDER, CASCADE_METHODS)):
         parts.append(
             f"t{i}. ! queue ! videoscale method={method} ! video/x-raw,width={w},height={h} ! tee name=t{i + 1} "
-            f"t{i + 1}. ! queue ! x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast "
+            f"t{i + 1}. ! queue ! x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast threads={threads[i]} "
             f"tune=zerolatency key-int-max={GOP} option-string={x264_common_opts()} ! h264parse ! queue ! mux.")
     return ["gst-launch-1.0", "-q"] + " ".join(parts).split()
+
+
+def cost_breakdown_cmds(src):
+    """Decode only, and decode plus each tool's scaling without encoding: what is left of a full
+    run is the encoders and the muxer, the same libraries on every side."""
+    n = len(LADDER)
+    graph = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n)) + ";" + ";".join(
+        f"[s{i}]scale={w}:{h}[v{i}]" for i, (_, w, h, _) in enumerate(LADDER))
+    ff = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-an"]
+    gst = [f"filesrc location={src} ! decodebin ! videoconvert ! tee name=t0"]
+    for i, ((_, w, h, _), method) in enumerate(zip(LADDER, CASCADE_METHODS)):
+        gst.append(f"t{i}. ! queue ! videoscale method={method} ! video/x-raw,width={w},height={h} ! "
+                   f"tee name=t{i + 1} t{i + 1}. ! queue ! fakesink")
+    return {
+        "decode": ff + ["-f", "null", "-"],
+        "decode + ffmpeg scaling": ff + ["-filter_complex", graph]
+        + sum((["-map", f"[v{i}]", "-f", "null", "-"] for i in range(n)), []),
+        "decode + GStreamer cascade": ["gst-launch-1.0", "-q"] + " ".join(gst).split(),
+    }
 
 
 def stream_index_by_height(encoded):
@@ -182,6 +212,20 @@ def main():
             results[name].append((cpu, wall, out))
             print(f"round {r + 1} {name:<10} cpu {cpu:7.1f} s  wall {wall:6.1f} s", flush=True)
         order = order[1:] + order[:1]  # alternate who goes first
+
+    # Where the CPU goes, measured in the same run: the floor that no scaling, however cheap,
+    # can go under is decoding plus the encoders.
+    parts = {name: run(cmd)[0] for name, cmd in cost_breakdown_cmds(src).items()}
+    ffmpeg_cpu = sum(c for c, _, _ in results["ffmpeg"]) / args.rounds
+    encode = ffmpeg_cpu - parts["decode + ffmpeg scaling"]
+    floor = parts["decode"] + encode
+    print()
+    print("Where the CPU goes (CPU-seconds)")
+    print(f"  decode (libavcodec, both sides)          {parts['decode']:6.1f}")
+    print(f"  ffmpeg's scaling (swscale, 4 x from 1080p) {parts['decode + ffmpeg scaling'] - parts['decode']:5.1f}")
+    print(f"  GStreamer cascade (as Feedline scales)   {parts['decode + GStreamer cascade'] - parts['decode']:6.1f}")
+    print(f"  4 x x264 + AAC + mux (ffmpeg's run minus decode and scaling) {encode:5.1f}")
+    print(f"  floor: decode + encoders, zero-cost scaling = {floor:.1f} s = {floor / ffmpeg_cpu:.2f}x ffmpeg")
 
     own_scaler = {"feedline": "gstreamer", "gst-launch": "gstreamer", "ffmpeg": "ffmpeg"}
     for title, scaler_of in (

@@ -76,6 +76,9 @@ pub struct EncoderSettings {
     pub b_frames: u32,
     pub profile: Profile,
     pub latency: Latency,
+    /// Threads a software encoder may use; 0 lets the encoder choose (one per core). See
+    /// `ladder::encoder_threads`.
+    pub threads: u32,
 }
 
 impl EncoderSettings {
@@ -159,7 +162,8 @@ fn software(s: &EncoderSettings, prefix: &str) -> ElementSpec {
                 .prop("key-int-max", s.gop_frames)
                 .prop("bframes", s.b_frames)
                 .prop("b-adapt", false)
-                .prop("speed-preset", "veryfast");
+                .prop("speed-preset", "veryfast")
+                .prop("threads", s.threads);
             if s.latency == Latency::Low {
                 e = e.prop("tune", "zerolatency");
             } else {

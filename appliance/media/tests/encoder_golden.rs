@@ -16,6 +16,7 @@ fn cases() -> Vec<(&'static str, EncoderSettings)> {
         b_frames: 0,
         profile: Profile::High,
         latency: Latency::Low,
+        threads: 1,
     };
     vec![
         ("h264 cbr low-latency high", contribution.clone()),
