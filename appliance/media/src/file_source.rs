@@ -115,9 +115,7 @@ fn run(
     }
     // libav's automatic thread count oversubscribes small machines: on 2 cores it cost 10 % more
     // CPU than one decoder thread per core, all of it in the kernel (measured on 1080p30 H.264).
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    let cores = crate::ladder::cores();
     if let Some(bin) = decodebin.downcast_ref::<gst::Bin>() {
         bin.connect_deep_element_added(move |_, _, element| {
             let is_libav_decoder = element

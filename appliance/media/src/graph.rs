@@ -45,7 +45,8 @@ pub fn video_normalise(channel: &Channel, prefix: &str, live_pace: bool) -> Vec<
             format!("{prefix}-video-pace"),
         ));
     }
-    // A failover channel's inputs are deinterlaced in their own pipelines.
+    // The inputs of a failover channel (or a capture channel's implicit one) are deinterlaced
+    // in their own pipelines.
     if !matches!(channel.input, Input::TestPattern { .. }) && channel.effective_failover().is_none()
     {
         // Interlaced sources (1080i SDI, broadcast TS) are made progressive; a progressive
