@@ -77,6 +77,31 @@ fn vivid(vm: &Vm, control: &str) {
     vm.sh(&format!("v4l2-ctl -d /dev/video0 -c {control}"));
 }
 
+/// Waits until the capture input reports `fault` (a signal fault: confidence 0) with the slate on
+/// air, and the device list shows the same fault.
+fn slate_for_signal_fault(vm: &Vm, admin: &Client, fault: &str) {
+    wait_for(
+        vm,
+        &format!("{fault} reported, slate on air"),
+        Duration::from_secs(10),
+        || {
+            let f = failover(admin);
+            (f["active"] == "slate"
+                && f["inputs"][0]["fault"] == fault
+                && f["inputs"][0]["confidence"] == 0)
+                .then_some(())
+        },
+    );
+    let system = admin.get("/api/v1/system").json();
+    assert!(
+        system["capture_devices"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["signal"] == fault)),
+        "device list: {}",
+        system["capture_devices"]
+    );
+}
+
 /// The web UI (Debian's Chromium, driven by playwright-core, on the host) shows `expected` as the
 /// capture signal on the channel card and on the System page.
 fn ui_shows_signal(base: &str, expected: &str, artifacts: &Path) {
@@ -282,40 +307,13 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     std::thread::sleep(Duration::from_secs(3));
     vivid(&vm, "dv_timings_signal_mode=1");
     let cut = Instant::now();
-    wait_for(
-        &vm,
-        "no signal reported, slate on air",
-        Duration::from_secs(10),
-        || {
-            let f = failover(&admin);
-            (f["active"] == "slate"
-                && f["inputs"][0]["fault"] == "no signal"
-                && f["inputs"][0]["confidence"] == 0)
-                .then_some(())
-        },
-    );
+    slate_for_signal_fault(&vm, &admin, "no signal");
     let detected_in = cut.elapsed();
-    let system = admin.get("/api/v1/system").json();
-    assert!(
-        system["capture_devices"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["signal"] == "no signal")),
-        "device list: {}",
-        system["capture_devices"]
-    );
     ui_shows_signal(&base, "no signal", &artifacts);
 
     // A signal the receiver cannot take: reported as such, still on slate.
     vivid(&vm, "dv_timings_signal_mode=3");
-    wait_for(
-        &vm,
-        "out of range reported",
-        Duration::from_secs(10),
-        || {
-            let f = failover(&admin);
-            (f["active"] == "slate" && f["inputs"][0]["fault"] == "out of range").then_some(())
-        },
-    );
+    slate_for_signal_fault(&vm, &admin, "out of range");
     ui_shows_signal(&base, "out of range", &artifacts);
 
     // The signal comes back in another format (720p30): only the input re-opens.

@@ -12,18 +12,9 @@
 //
 // Exits non-zero at the first failed check, saying which.
 
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`signal.mjs: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-}
+import { launchChromium, need } from './browser.mjs';
 
 const base = need('FEEDLINE_URL');
 const channel = need('CHANNEL');
@@ -31,12 +22,7 @@ const expected = need('EXPECT_SIGNAL');
 const artifacts = process.env.ARTIFACTS ?? 'e2e-artifacts';
 mkdirSync(artifacts, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();

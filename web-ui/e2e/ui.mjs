@@ -9,10 +9,10 @@
 //
 // Exits non-zero at the first failed check, saying which.
 
-import { chromium } from 'playwright-core';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { launchChromium, need } from './browser.mjs';
 
 const base = need('FEEDLINE_URL');
 const setupCode = need('SETUP_CODE');
@@ -27,15 +27,6 @@ mkdirSync(artifacts, { recursive: true });
 
 const ADMIN = { user: 'admin', password: 'venue-admin-pass-1' };
 const VIEWER = { user: 'viewer1', password: 'viewer-pass-123' };
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`ui.mjs: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-}
 
 function check(ok, what) {
   if (!ok) throw new Error(`check failed: ${what}`);
@@ -84,20 +75,7 @@ function run(cmd, args, timeoutMs) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 
 const timecodeFrames = (tc) => {
   const p = String(tc).split(/[:;.]/).map(Number);
