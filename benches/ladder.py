@@ -25,9 +25,13 @@ LADDER = [  # name, width, height, kb/s
 GOP = 60
 FPS = 30
 # Feedline's scale plan for this ladder (appliance/media/src/ladder.rs, scale_plan): each rung from
-# the one above; lanczos for the first step from full-band video, bilinear for later steps of at
-# most 1.5:1. The gst-launch ladder and the GStreamer reference follow the same plan.
-CASCADE_METHODS = ["lanczos", "lanczos", "bilinear", "bilinear"]
+# the one above through libswscale (feedlineswscale), bicubic at every step. Its reference is the
+# same cascade through ffmpeg's scale filter (the same libswscale).
+FEEDLINE_CASCADE = ["bicubic", "bicubic", "bicubic", "bicubic"]
+# The gst-launch ladder scales as Feedline did before it had its own scaler: the same cascade
+# through GStreamer's videoscale, lanczos for the first step (videoscale's bilinear does not widen
+# its kernel when shrinking, so it aliases from full-band video).
+GST_CASCADE = ["lanczos", "lanczos", "bilinear", "bilinear"]
 
 
 def run(cmd, **kw):
@@ -112,7 +116,7 @@ def gst_cmd(src, out):
     parts = [f"filesrc location={src} ! decodebin name=d", "mpegtsmux name=mux alignment=7 ! filesink location=" + out,
              "d. ! queue ! videoconvert ! tee name=t0",
              "d. ! queue ! audioconvert ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."]
-    for i, ((name, w, h, b), method) in enumerate(zip(LADDER, CASCADE_METHODS)):
+    for i, ((name, w, h, b), method) in enumerate(zip(LADDER, GST_CASCADE)):
         parts.append(
             f"t{i}. ! queue ! videoscale method={method} ! video/x-raw,width={w},height={h} ! tee name=t{i + 1} "
             f"t{i + 1}. ! queue ! x264enc bitrate={b} pass=cbr vbv-buf-capacity=1000 speed-preset=veryfast threads={threads[i]} "
@@ -128,11 +132,16 @@ def cost_breakdown_cmds(src):
         f"[s{i}]scale={w}:{h}[v{i}]" for i, (_, w, h, _) in enumerate(LADDER))
     ff = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-an"]
     gst = [f"filesrc location={src} ! decodebin ! videoconvert ! tee name=t0"]
-    for i, ((_, w, h, _), method) in enumerate(zip(LADDER, CASCADE_METHODS)):
+    for i, ((_, w, h, _), method) in enumerate(zip(LADDER, GST_CASCADE)):
         gst.append(f"t{i}. ! queue ! videoscale method={method} ! video/x-raw,width={w},height={h} ! "
                    f"tee name=t{i + 1} t{i + 1}. ! queue ! fakesink")
+    cascade = f"[0:v]split=2[v0][c0];" + ";".join(
+        f"[c{i - 1}]scale={w}:{h}:flags={m},split=2[v{i}][c{i}]"
+        for i, ((_, w, h, _), m) in enumerate(zip(LADDER, FEEDLINE_CASCADE)) if i > 0) + f";[c{n - 1}]nullsink"
     return {
         "decode": ff + ["-f", "null", "-"],
+        "decode + libswscale cascade": ff + ["-filter_complex", cascade]
+        + sum((["-map", f"[v{i}]", "-f", "null", "-"] for i in range(n)), []),
         "decode + ffmpeg scaling": ff + ["-filter_complex", graph]
         + sum((["-map", f"[v{i}]", "-f", "null", "-"] for i in range(n)), []),
         "decode + GStreamer cascade": ["gst-launch-1.0", "-q"] + " ".join(gst).split(),
@@ -148,18 +157,27 @@ def stream_index_by_height(encoded):
 
 def reference_cmd(scaler, src, w, h):
     """The source decoded and scaled to (w, h) as y4m on stdout, by `scaler`: "ffmpeg" (swscale
-    bicubic, what the ffmpeg ladder uses) or "gstreamer" (the cascade plan Feedline and the
-    gst-launch ladder use)."""
+    bicubic from the source, what the ffmpeg ladder uses), "feedline" (Feedline's libswscale
+    cascade) or "gstreamer" (the videoscale cascade the gst-launch ladder uses)."""
     if scaler == "gstreamer":
         # drop-allocation: without it the decoder hands over padded buffers (video meta) and
         # GStreamer 1.22 y4menc writes the padding into the stream, misaligning every frame.
         cmd = ["gst-launch-1.0", "-q", "filesrc", f"location={src}", "!", "decodebin", "!",
                "identity", "drop-allocation=true", "!", "videoconvert"]
-        for (_, rw, rh, _), method in zip(LADDER, CASCADE_METHODS):
+        for (_, rw, rh, _), method in zip(LADDER, GST_CASCADE):
             cmd += ["!", "videoscale", f"method={method}", "!", f"video/x-raw,width={rw},height={rh},format=I420"]
             if (rw, rh) == (w, h):
                 break
         return cmd + ["!", "y4menc", "!", "fdsink", "fd=1"]
+    if scaler == "feedline":
+        steps = []
+        for (_, rw, rh, _), method in zip(LADDER[1:], FEEDLINE_CASCADE[1:]):
+            steps.append(f"scale={rw}:{rh}:flags={method}")
+            if (rw, rh) == (w, h):
+                break
+        chain = ",".join(steps) if (w, h) != LADDER[0][1:3] else "null"
+        return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-an", "-vf", chain,
+                "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-"]
     return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", src, "-an", "-vf", f"scale={w}:{h}:flags=bicubic",
             "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-"]
 
@@ -223,11 +241,12 @@ def main():
     print("Where the CPU goes (CPU-seconds)")
     print(f"  decode (libavcodec, both sides)          {parts['decode']:6.1f}")
     print(f"  ffmpeg's scaling (swscale, 4 x from 1080p) {parts['decode + ffmpeg scaling'] - parts['decode']:5.1f}")
-    print(f"  GStreamer cascade (as Feedline scales)   {parts['decode + GStreamer cascade'] - parts['decode']:6.1f}")
+    print(f"  Feedline's cascade (libswscale)          {parts['decode + libswscale cascade'] - parts['decode']:6.1f}")
+    print(f"  GStreamer videoscale cascade (gst-launch) {parts['decode + GStreamer cascade'] - parts['decode']:5.1f}")
     print(f"  4 x x264 + AAC + mux (ffmpeg's run minus decode and scaling) {encode:5.1f}")
     print(f"  floor: decode + encoders, zero-cost scaling = {floor:.1f} s = {floor / ffmpeg_cpu:.2f}x ffmpeg")
 
-    own_scaler = {"feedline": "gstreamer", "gst-launch": "gstreamer", "ffmpeg": "ffmpeg"}
+    own_scaler = {"feedline": "feedline", "gst-launch": "gstreamer", "ffmpeg": "ffmpeg"}
     for title, scaler_of in (
         ("SSIM against the source scaled the way each encoder scales it (the criterion)", own_scaler),
         ("SSIM against one common reference: ffmpeg's bicubic (informational; favours ffmpeg's scaler)",

@@ -32,6 +32,8 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         "linuxptp",
         "systemd",
         "libgstreamer1.0-0",
+        // The ladder's scaler links libswscale (appliance/swscale): dpkg-shlibdeps must find it.
+        "libswscale6",
     ] {
         assert!(
             info.contains(dependency),

@@ -57,26 +57,22 @@ pub fn rung_settings(channel: &Channel, rung: &Rendition) -> EncoderSettings {
     }
 }
 
-/// Where a rung's picture comes from, and how it is scaled.
+/// Where a rung's picture comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScalePlan {
     /// The rung (index in the ladder) whose picture this one is scaled from; `None` for the
     /// channel's normalised input.
     pub source: Option<usize>,
-    /// `videoscale` method.
-    pub method: &'static str,
 }
 
+/// libswscale kernel for every step: ffmpeg's default. libswscale widens its kernels with the
+/// shrink factor, so a step from full-band video does not alias, and on the benchmark ladder
+/// bicubic steps were no dearer to scale than bilinear ones and left the encoders less to do.
+pub const SCALE_METHOD: &str = "bicubic";
+
 /// Cascaded scaling: each rung is scaled from the nearest larger rung above it (same or
-/// higher frame rate that divides evenly), not from the full input.
-///
-/// Why: GStreamer's `bilinear` does not widen its kernel when shrinking, so a 2:1 or 3:1 step
-/// from full-band video aliases (a 1-pixel line vanishes at 3:1) and the aliasing costs bits;
-/// `lanczos` is clean but costs more on large frames. So the first step down from full-band
-/// video (the input, or the top rung, which is the input's size in practice) uses `lanczos`, and
-/// later steps from an already band-limited rung use `bilinear` while they shrink by at most
-/// 1.5:1 (`lanczos` beyond). Measured on the 4-rung benchmark ladder: SSIM +0.003 to +0.005 over
-/// ffmpeg's ladder on every scaled rung, at 1.04x its CPU (direct bilinear: up to -0.065 at 1.03x).
+/// higher frame rate that divides evenly), not from the full input, so each step reads the
+/// smallest picture it can.
 pub fn scale_plan(channel: &Channel) -> Vec<ScalePlan> {
     let ladder = &channel.ladder;
     ladder
@@ -89,25 +85,12 @@ pub fn scale_plan(channel: &Channel) -> Vec<ScalePlan> {
                     && above.height >= rung.height
                     && rung.frame_rate.divisor_of(&above.frame_rate).is_some()
             });
-            let method = match source {
-                Some(j) if j != 0 => {
-                    let above = &ladder[j];
-                    let ratio = (f64::from(above.width) / f64::from(rung.width))
-                        .max(f64::from(above.height) / f64::from(rung.height));
-                    if ratio <= 1.5 {
-                        "bilinear"
-                    } else {
-                        "lanczos"
-                    }
-                }
-                _ => "lanczos",
-            };
-            ScalePlan { source, method }
+            ScalePlan { source }
         })
         .collect()
 }
 
-/// `queue ! videoscale ! [videorate] ! caps ! tee`: the rung's raw picture, which feeds its
+/// `queue ! feedlineswscale ! [videorate] ! caps ! tee`: the rung's raw picture, which feeds its
 /// encoder and any rung scaled from it.
 pub fn scale_chain(
     channel: &Channel,
@@ -123,7 +106,8 @@ pub fn scale_chain(
         .unwrap_or_else(|| channel.channel_frame_rate());
     let mut chain = vec![
         ElementSpec::new("queue", format!("{p}-queue")),
-        ElementSpec::new("videoscale", format!("{p}-scale")).prop("method", plan.method),
+        ElementSpec::new(feedline_swscale::ELEMENT, format!("{p}-scale"))
+            .prop("method", SCALE_METHOD),
     ];
     if rung.frame_rate != source_rate {
         chain.push(ElementSpec::new("videorate", format!("{p}-rate")));
@@ -159,26 +143,13 @@ mod tests {
     use feedline_config::{Config, FrameRate};
 
     #[test]
-    fn default_ladder_cascades_lanczos_then_bilinear() {
+    fn default_ladder_cascades_each_rung_from_the_one_above() {
         let channel = &Config::default().channels[0];
-        let plan = scale_plan(channel);
-        assert_eq!(
-            plan,
-            vec![
-                ScalePlan {
-                    source: None,
-                    method: "lanczos"
-                },
-                ScalePlan {
-                    source: Some(0),
-                    method: "lanczos"
-                },
-                ScalePlan {
-                    source: Some(1),
-                    method: "bilinear"
-                },
-            ]
-        );
+        let sources: Vec<_> = scale_plan(channel).iter().map(|p| p.source).collect();
+        assert_eq!(sources, vec![None, Some(0), Some(1)]);
+        let chain = scale_chain(channel, &channel.ladder[1], scale_plan(channel)[1], "ch");
+        assert_eq!(chain[1].factory, feedline_swscale::ELEMENT);
+        assert_eq!(chain[1].property("method"), Some("bicubic"));
     }
 
     #[test]

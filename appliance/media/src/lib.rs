@@ -33,7 +33,8 @@ pub use status::{
     OutputStatus, RenditionStatus, SrtLinkStats, SwitchRecord,
 };
 
-/// Initialises GStreamer once per process.
+/// Initialises GStreamer once per process, and registers our own elements.
 pub fn init() -> Result<(), MediaError> {
-    gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))
+    gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))?;
+    feedline_swscale::register().map_err(|e| MediaError::Init(e.to_string()))
 }
