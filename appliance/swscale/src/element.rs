@@ -213,12 +213,18 @@ mod imp {
         ) -> Result<gst::FlowSuccess, gst::FlowError> {
             let mut guard = self.scaler.lock().unwrap_or_else(PoisonError::into_inner);
             let Some(scaler) = guard.as_mut() else {
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Negotiation,
-                    ["no scaler for these caps"]
-                );
-                return Err(gst::FlowError::NotNegotiated);
+                // Same size, other caps (e.g. only the aspect-ratio field differs): a copy.
+                return inframe
+                    .copy(outframe)
+                    .map(|_| gst::FlowSuccess::Ok)
+                    .map_err(|_| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::CoreError::Negotiation,
+                            ["cannot copy the frame"]
+                        );
+                        gst::FlowError::NotNegotiated
+                    });
             };
             let strides = |s: &[i32]| [0, 1, 2].map(|p| usize::try_from(s[p]).unwrap_or(0));
             let [y, u, v, _] = inframe.planes_data();

@@ -1,9 +1,9 @@
 //! The ladder's picture scaler: FFmpeg's libswscale wrapped as the GStreamer element
 //! `feedlineswscale`.
 //!
-//! Why not GStreamer's `videoscale`: on the benchmark ladder (1080p → 720p → 540p → 360p) its
-//! cascade cost 4.0 CPU-seconds per 20 s where libswscale's cost 0.3, for the same or better
-//! quality, and that difference was the whole of our CPU over ffmpeg's (issue #2).
+//! Why not GStreamer's `videoscale`: on the benchmark ladder (1080p → 720p → 540p → 360p, 20 s
+//! of 1080p30) its cascade cost 4.4–4.7 CPU-seconds where libswscale's costs 1.6–2.0 for the
+//! same quality, and that difference was the whole of our CPU over ffmpeg's (issue #2).
 
 mod element;
 mod ffi;

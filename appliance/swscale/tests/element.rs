@@ -89,3 +89,32 @@ fn same_size_passes_through() {
     assert_eq!(size_of(&caps), (1280, 720));
     assert_eq!((min, max), (16, 16));
 }
+
+#[test]
+fn same_size_with_other_caps_is_copied_not_refused() {
+    // The source says nothing of its pixel aspect ratio; downstream wants 1/1 at the same size:
+    // not passthrough (the caps differ), no scaling (the size does not): the frame is copied.
+    gst::init().expect("gst init");
+    feedline_swscale::register().expect("register");
+    let pipeline = gst::parse::launch(
+        "videotestsrc num-buffers=2 pattern=white ! video/x-raw,format=I420,width=320,height=240,pixel-aspect-ratio=4/3 \
+         ! feedlineswscale ! video/x-raw,width=320,height=240,pixel-aspect-ratio=1/1 ! appsink name=sink sync=false",
+    )
+    .expect("pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("bin");
+    let sink = pipeline
+        .by_name("sink")
+        .expect("sink")
+        .downcast::<AppSink>()
+        .expect("appsink");
+    pipeline.set_state(gst::State::Playing).expect("playing");
+    let sample = sink.pull_sample().expect("a frame comes out");
+    pipeline.set_state(gst::State::Null).expect("null");
+    let map = sample
+        .buffer()
+        .expect("buffer")
+        .map_readable()
+        .expect("map");
+    assert!(map[..320].iter().all(|&p| p == 235), "white luma copied");
+}
