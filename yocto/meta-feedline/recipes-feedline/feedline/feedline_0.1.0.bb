@@ -11,7 +11,7 @@ LICENSE = "MIT | Apache-2.0"
 LIC_FILES_CHKSUM = "file://Cargo.toml;beginline=8;endline=8;md5=86b31c7756a1a7962f28b62856ed4f05"
 CVE_PRODUCT = "feedline"
 
-DEPENDS += "feedline-webui glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base ffmpeg"
+DEPENDS += "feedline-webui ffmpeg glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base"
 
 PV .= "+git"
 
