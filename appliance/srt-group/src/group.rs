@@ -1,0 +1,209 @@
+//! An SRT socket group as a sender: every link connects to the same receiver (over its own
+//! path), and the group carries one stream over all of them.
+
+use crate::ffi;
+use std::net::SocketAddr;
+
+/// How the group uses its links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupMode {
+    /// Every packet on every link; the receiver keeps the first copy.
+    Broadcast,
+    /// One link carries the stream; the next by weight takes over when it becomes unstable.
+    Backup,
+}
+
+/// One member link: from a local address (its own interface or ISP) to the receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Local address to send from; `None` lets the kernel choose.
+    pub bind: Option<SocketAddr>,
+    pub peer: SocketAddr,
+    /// Backup mode: the highest weight is the main link.
+    pub weight: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSettings {
+    pub mode: GroupMode,
+    pub links: Vec<Link>,
+    pub latency_ms: u32,
+    pub passphrase: Option<String>,
+    /// AES key length in bytes: 16, 24 or 32.
+    pub key_bytes: u32,
+    pub stream_id: Option<String>,
+    /// libsrt packet filter, e.g. `fec,cols:10,rows:5`.
+    pub packet_filter: Option<String>,
+    pub connect_timeout_ms: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SrtError {
+    #[error("cannot create the SRT group: {0}")]
+    Create(String),
+    #[error("SRT group option {option}: {message}")]
+    Option {
+        option: &'static str,
+        message: String,
+    },
+    #[error("no link of the SRT group connected: {0}")]
+    Connect(String),
+    #[error("sending on the SRT group: {0}")]
+    Send(String),
+}
+
+/// A link's state in the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    /// Connected and carrying the stream.
+    Active,
+    /// Connected, standing by (backup mode).
+    Standby,
+    /// Broken or not in the group (libsrt drops broken members); reconnected by `maintain`.
+    Down,
+}
+
+/// What status and metrics show per link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkStatus {
+    pub peer: SocketAddr,
+    pub state: LinkState,
+    pub packets_sent: i64,
+    pub packets_retransmitted: i64,
+    pub packets_lost: i64,
+    pub rtt_ms: f64,
+    pub send_rate_mbps: f64,
+}
+
+/// A connected SRT group. Dropping it closes every link.
+pub struct SrtGroup {
+    id: ffi::SrtSocket,
+    settings: GroupSettings,
+}
+
+impl SrtGroup {
+    /// Creates the group and connects its links; returns once at least one is connected.
+    pub fn connect(settings: GroupSettings) -> Result<Self, SrtError> {
+        ffi::startup();
+        let kind = match settings.mode {
+            GroupMode::Broadcast => ffi::SRT_GTYPE_BROADCAST,
+            GroupMode::Backup => ffi::SRT_GTYPE_BACKUP,
+        };
+        let id = ffi::create_group(kind);
+        if id == ffi::SRT_INVALID_SOCK {
+            return Err(SrtError::Create(ffi::last_error()));
+        }
+        let group = SrtGroup { id, settings };
+        group.configure()?;
+        let mut endpoints: Vec<_> = group
+            .settings
+            .links
+            .iter()
+            .map(|l| ffi::prepare_endpoint(l.bind, &l.peer, l.weight))
+            .collect();
+        if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
+            return Err(SrtError::Connect(ffi::last_error()));
+        }
+        Ok(group)
+    }
+
+    /// Options set on the group apply to every member link.
+    fn configure(&self) -> Result<(), SrtError> {
+        let s = &self.settings;
+        let int = |option: &'static str, opt, value: u32| {
+            let value = i32::try_from(value).unwrap_or(i32::MAX);
+            check(option, ffi::set_flag_int(self.id, opt, value))
+        };
+        let text = |option: &'static str, opt, value: &str| {
+            check(option, ffi::set_flag_bytes(self.id, opt, value.as_bytes()))
+        };
+        int("latency", ffi::SRTO_LATENCY, s.latency_ms)?;
+        int("connect_timeout", ffi::SRTO_CONNTIMEO, s.connect_timeout_ms)?;
+        if let Some(passphrase) = &s.passphrase {
+            text("passphrase", ffi::SRTO_PASSPHRASE, passphrase)?;
+            int("pbkeylen", ffi::SRTO_PBKEYLEN, s.key_bytes)?;
+        }
+        if let Some(stream_id) = &s.stream_id {
+            text("streamid", ffi::SRTO_STREAMID, stream_id)?;
+        }
+        if let Some(filter) = &s.packet_filter {
+            text("packetfilter", ffi::SRTO_PACKETFILTER, filter)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one message: up to 1316 bytes (seven TS packets).
+    pub fn send(&self, payload: &[u8]) -> Result<(), SrtError> {
+        if ffi::send(self.id, payload) == ffi::SRT_ERROR {
+            return Err(SrtError::Send(ffi::last_error()));
+        }
+        Ok(())
+    }
+
+    /// Every configured link, with its state and statistics.
+    pub fn links(&self) -> Vec<LinkStatus> {
+        let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
+        self.settings
+            .links
+            .iter()
+            .map(|link| {
+                let member = members
+                    .iter()
+                    .find(|m| ffi::socket_addr(&m.peeraddr) == Some(link.peer));
+                let state = match member {
+                    None => LinkState::Down,
+                    Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
+                    Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
+                    Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => LinkState::Active,
+                    Some(m) if m.memberstate == ffi::SRT_GST_BROKEN => LinkState::Down,
+                    Some(_) => LinkState::Standby,
+                };
+                let stats = member.and_then(|m| ffi::stats(m.id)).unwrap_or_default();
+                LinkStatus {
+                    peer: link.peer,
+                    state,
+                    packets_sent: stats.pkt_sent_total,
+                    packets_retransmitted: i64::from(stats.pkt_retrans_total),
+                    packets_lost: i64::from(stats.pkt_snd_loss_total),
+                    rtt_ms: stats.ms_rtt,
+                    send_rate_mbps: stats.mbps_send_rate,
+                }
+            })
+            .collect()
+    }
+
+    /// Reconnects the links that are down: libsrt removes a broken member from its group and
+    /// never re-establishes it itself. Returns how many came back.
+    pub fn maintain(&self) -> usize {
+        let down: Vec<&Link> = self
+            .links()
+            .iter()
+            .zip(&self.settings.links)
+            .filter(|(status, _)| status.state == LinkState::Down)
+            .map(|(_, link)| link)
+            .collect();
+        down.into_iter()
+            .filter(|link| {
+                let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
+                ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR
+            })
+            .count()
+    }
+}
+
+impl Drop for SrtGroup {
+    fn drop(&mut self) {
+        ffi::close(self.id);
+    }
+}
+
+fn check(option: &'static str, result: i32) -> Result<(), SrtError> {
+    if result == ffi::SRT_ERROR {
+        return Err(SrtError::Option {
+            option,
+            message: ffi::last_error(),
+        });
+    }
+    Ok(())
+}

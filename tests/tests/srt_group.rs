@@ -1,0 +1,208 @@
+//! Issue #5 §1 and §7: SRT socket groups (libsrt's group API through `feedline-srt`), received
+//! by `srt-live-transmit` listening with `groupconnect=1`. Each link of the group reaches the
+//! receiver through its own instance of the project's impairment relay, so each path has its
+//! own loss, and one can be cut while the other carries on.
+
+use feedline_srt::{GroupMode, GroupSettings, Link, LinkState, SrtGroup};
+use feedline_tests::impair::{Impairment, Relay};
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// 50 ms RTT on each path; SRT latency 4 × RTT.
+const ONE_WAY_MS: u64 = 25;
+const LATENCY_MS: u32 = 200;
+/// The test stream's constant TS rate.
+const MUX_RATE_BPS: u64 = 2_000_000;
+const CHUNK: usize = 1316;
+
+fn seconds() -> u64 {
+    if std::env::var("FEEDLINE_FULL").is_ok_and(|v| v == "1") {
+        60
+    } else {
+        20
+    }
+}
+
+/// A constant-rate TS (640x360p30 H.264 + AAC at `MUX_RATE_BPS`), long enough not to loop.
+fn test_stream(dir: &Path, seconds: u64) -> PathBuf {
+    let path = dir.join("source.ts");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"])
+        .args(["-t", &seconds.to_string()])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-b:v", "1200k"])
+        .args(["-maxrate", "1200k", "-bufsize", "600k", "-c:a", "aac", "-b:a", "96k"])
+        .args(["-muxrate", &MUX_RATE_BPS.to_string(), "-f", "mpegts"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "ffmpeg could not make the test stream");
+    path
+}
+
+/// Sends `source` on `group` at the stream's rate, in 1316-byte messages, until the end or
+/// `stop`; calls `at_second` once a second with the seconds sent so far.
+fn send_paced(group: &SrtGroup, source: &[u8], stop: &AtomicBool, mut at_second: impl FnMut(u64)) {
+    let per_chunk = Duration::from_secs_f64(CHUNK as f64 * 8.0 / MUX_RATE_BPS as f64);
+    let start = Instant::now();
+    let mut next_second = 1;
+    for (i, chunk) in source.chunks(CHUNK).enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let due = start + per_chunk * i as u32;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        // A send can fail for a moment while no link is up; the receiver's continuity check
+        // says whether anything was lost.
+        let _ = group.send(chunk);
+        if start.elapsed() >= Duration::from_secs(next_second) {
+            at_second(next_second);
+            next_second += 1;
+        }
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    capture: PathBuf,
+    source: Vec<u8>,
+    receiver: Receiver,
+    relays: Vec<Relay>,
+}
+
+/// A listening receiver and one relay per path in front of it, each path `link`.
+fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
+    require_tool("srt-live-transmit");
+    require_tool("ffmpeg");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = std::fs::read(test_stream(dir.path(), stream_seconds)).expect("source");
+    let port = free_port();
+    let capture = dir.path().join("received.ts");
+    let receiver = Receiver::srt_live_transmit(
+        &format!("srt://:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}"),
+        &capture,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    let relays = (0..paths)
+        .map(|i| Relay::start(server, link, link, 100 + i as u64))
+        .collect();
+    Setup {
+        _dir: dir,
+        capture,
+        source,
+        receiver,
+        relays,
+    }
+}
+
+fn broadcast_over(relays: &[Relay]) -> SrtGroup {
+    SrtGroup::connect(GroupSettings {
+        mode: GroupMode::Broadcast,
+        links: relays
+            .iter()
+            .map(|r| Link {
+                bind: None,
+                peer: format!("127.0.0.1:{}", r.port).parse().expect("address"),
+                weight: 0,
+            })
+            .collect(),
+        latency_ms: LATENCY_MS,
+        passphrase: None,
+        key_bytes: 16,
+        stream_id: None,
+        packet_filter: None,
+        connect_timeout_ms: 3000,
+    })
+    .expect("the group connects")
+}
+
+/// Stops the receiver and checks what it wrote: every TS packet in order (no continuity
+/// error) and no frame missing; returns the number of TS packets.
+fn assert_whole(setup: &mut Setup) -> u64 {
+    std::thread::sleep(Duration::from_millis(u64::from(LATENCY_MS) * 3));
+    setup.receiver.stop();
+    let report = feedline_tests::feed::assert_ts_continuity(&setup.capture);
+    let packets = feedline_tests::analysis::packets(&setup.capture, 0);
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 3000 + 1500);
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    report.packets
+}
+
+#[test]
+fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
+    let link = Impairment::lossy(ONE_WAY_MS, 0.10);
+    let mut setup = setup(2, link, seconds() + 2);
+    let group = broadcast_over(&setup.relays);
+    let links = Mutex::new(Vec::new());
+    send_paced(&group, &setup.source, &AtomicBool::new(false), |s| {
+        if s == 3 {
+            *links.lock().expect("links") = group.links();
+        }
+    });
+    let links = links.into_inner().expect("links");
+    assert_eq!(links.len(), 2);
+    for link in &links {
+        assert_eq!(link.state, LinkState::Active, "{link:?}");
+        assert!(link.packets_sent > 0 && link.rtt_ms > 0.0, "{link:?}");
+        assert!(link.packets_retransmitted > 0, "10 % loss but no retransmission: {link:?}");
+    }
+    let packets = assert_whole(&mut setup);
+    for (i, relay) in setup.relays.iter().enumerate() {
+        let loss = relay.backward.loss_fraction();
+        assert!((0.07..0.13).contains(&loss), "path {i} loss to the receiver {loss:.3}");
+    }
+    println!(
+        "broadcast group, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors; links at 3 s: {links:?}",
+        seconds()
+    );
+}
+
+#[test]
+fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds() {
+    let link = Impairment::lossy(ONE_WAY_MS, 0.0);
+    let mut setup = setup(2, link, 22);
+    let group = broadcast_over(&setup.relays);
+    let stop = Arc::new(AtomicBool::new(false));
+    let during_cut = Mutex::new(Vec::new());
+    let b_sent = Mutex::new((0, 0));
+    send_paced(&group, &setup.source, &stop, |s| match s {
+        5 => {
+            setup.relays[0].cut(true);
+            b_sent.lock().expect("b").0 = group.links()[1].packets_sent;
+        }
+        14 => {
+            *during_cut.lock().expect("links") = group.links();
+            b_sent.lock().expect("b").1 = group.links()[1].packets_sent;
+        }
+        15 => setup.relays[0].cut(false),
+        _ => {}
+    });
+    let during_cut = during_cut.into_inner().expect("links");
+    let (b_before, b_after) = b_sent.into_inner().expect("b");
+    assert!(
+        b_after - b_before > 1500,
+        "path B carried {} packets in the cut",
+        b_after - b_before
+    );
+    assert_ne!(
+        during_cut[0].state,
+        LinkState::Active,
+        "the cut path still shows active after 9 s: {:?}",
+        during_cut[0]
+    );
+    assert_eq!(during_cut[1].state, LinkState::Active, "{:?}", during_cut[1]);
+    let packets = assert_whole(&mut setup);
+    println!(
+        "broadcast group, path A cut 10 s: {packets} TS packets, 0 continuity errors; links 9 s into the cut: {during_cut:?}"
+    );
+}
