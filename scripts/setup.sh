@@ -29,6 +29,9 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v mmdebstrap >/
   apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 mmdebstrap e2fsprogs
 fi
 
+# libsrt with socket groups for the SRT group output (Debian's is built without them).
+"$here/build-libsrt-bonding.sh"
+
 if ! command -v cargo >/dev/null 2>&1; then
   # Debian's own toolchain; a rustup-installed one (as on our build machines) is preferred.
   echo "setup: no cargo found; installing Debian's rustc/cargo"

@@ -81,13 +81,12 @@ struct Setup {
 
 /// A listening receiver and one relay per path in front of it, each path `link`.
 fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
-    require_tool("srt-live-transmit");
     require_tool("ffmpeg");
     let dir = tempfile::tempdir().expect("tempdir");
     let source = std::fs::read(test_stream(dir.path(), stream_seconds)).expect("source");
     let port = free_port();
     let capture = dir.path().join("received.ts");
-    let receiver = Receiver::srt_live_transmit(
+    let receiver = Receiver::srt_live_transmit_with_groups(
         &format!("srt://:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}"),
         &capture,
     );

@@ -155,7 +155,7 @@ pub struct SrtTraceBStats {
     pub byte_recv_unique: u64,
 }
 
-#[link(name = "srt-gnutls")]
+// Linked statically by build.rs (libsrt with ENABLE_BONDING).
 extern "C" {
     pub fn srt_startup() -> c_int;
     pub fn srt_create_group(kind: c_int) -> SrtSocket;

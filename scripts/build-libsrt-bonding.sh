@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds libsrt with socket groups (ENABLE_BONDING) from Debian 12's own source package, as a
+# static library plus its apps, into $FEEDLINE_SRT_PREFIX (default /opt/feedline/libsrt-bonding).
+#
+# Why: Debian's libsrt1.5-gnutls 1.5.1 exports srt_create_group but is built without
+# ENABLE_BONDING (the call returns SRT_INVALID_SOCK), and its srt-live-transmit cannot accept a
+# group. feedline-srt links this build statically, so GStreamer's srtsink keeps Debian's shared
+# libsrt; the group tests receive with this build's srt-live-transmit. Idempotent.
+set -euo pipefail
+prefix="${FEEDLINE_SRT_PREFIX:-/opt/feedline/libsrt-bonding}"
+version="1.5.1"
+if [ -f "$prefix/lib/libsrt.a" ] && [ "$(cat "$prefix/VERSION" 2>/dev/null)" = "$version+bonding" ]; then
+  exit 0
+fi
+echo "setup: building libsrt $version with ENABLE_BONDING into $prefix"
+if ! grep -rqs "^Types: deb-src" /etc/apt/sources.list.d/feedline-src.sources; then
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    > /etc/apt/sources.list.d/feedline-src.sources
+  apt-get update -q
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && apt-get source -q --download-only srt >/dev/null)
+tar -xzf "$work"/srt_${version}.orig.tar.gz -C "$work"
+mkdir -p "$work/srt-$version/build"
+cd "$work/srt-$version/build"
+cmake .. -DENABLE_BONDING=ON -DUSE_ENCLIB=gnutls -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
+  -DENABLE_APPS=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+make -j"$(nproc)" >/dev/null
+make install >/dev/null
+echo "$version+bonding" > "$prefix/VERSION"
