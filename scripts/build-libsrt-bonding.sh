@@ -5,7 +5,9 @@
 # Why: Debian's libsrt1.5-gnutls 1.5.1 exports srt_create_group but is built without
 # ENABLE_BONDING (the call returns SRT_INVALID_SOCK), and its srt-live-transmit cannot accept a
 # group. feedline-srt links this build statically, so GStreamer's srtsink keeps Debian's shared
-# libsrt; the group tests receive with this build's srt-live-transmit. Idempotent.
+# libsrt; the group tests receive with this build's srt-test-live (libsrt's own test receiver:
+# srt-live-transmit closes its listener after the first connection, so a group's second link
+# is refused). Idempotent.
 set -euo pipefail
 prefix="${FEEDLINE_SRT_PREFIX:-/opt/feedline/libsrt-bonding}"
 version="1.5.1"
@@ -24,8 +26,12 @@ trap 'rm -rf "$work"' EXIT
 tar -xzf "$work"/srt_${version}.orig.tar.gz -C "$work"
 mkdir -p "$work/srt-$version/build"
 cd "$work/srt-$version/build"
-cmake .. -DENABLE_BONDING=ON -DUSE_ENCLIB=gnutls -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
-  -DENABLE_APPS=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
-make -j"$(nproc)" >/dev/null
-make install >/dev/null
+log="$work/build.log"
+if ! { cmake .. -DENABLE_BONDING=ON -DUSE_ENCLIB=gnutls -DENABLE_SHARED=OFF -DENABLE_STATIC=ON \
+         -DENABLE_APPS=ON -DENABLE_TESTING=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" &&
+       make -j"$(nproc)" && make install && install -m 755 srt-test-live "$prefix/bin/"; } >"$log" 2>&1; then
+  tail -40 "$log"
+  echo "setup: building libsrt with ENABLE_BONDING failed" >&2
+  exit 1
+fi
 echo "$version+bonding" > "$prefix/VERSION"

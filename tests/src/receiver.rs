@@ -13,25 +13,30 @@ pub struct Receiver {
 impl Receiver {
     /// `srt-live-transmit <uri> file://con > capture`: the raw TS bytes exactly as received.
     pub fn srt_live_transmit(uri: &str, capture: &Path) -> Receiver {
-        Receiver::srt_live_transmit_from(Path::new("srt-live-transmit"), uri, capture)
+        Receiver::srt_live_transmit_from(
+            Path::new("srt-live-transmit"),
+            &["-q", uri, "file://con"],
+            capture,
+        )
     }
 
-    /// As `srt_live_transmit`, with the libsrt-with-groups build's binary (Debian's cannot
-    /// accept a group; scripts/build-libsrt-bonding.sh).
-    pub fn srt_live_transmit_with_groups(uri: &str, capture: &Path) -> Receiver {
+    /// libsrt's own `srt-test-live` from the build with socket groups
+    /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit closes
+    /// its listener after the first connection, so it refuses a group's second link.
+    pub fn srt_test_live_groups(uri: &str, capture: &Path) -> Receiver {
         let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
             .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
-        let binary = Path::new(&prefix).join("bin/srt-live-transmit");
+        let binary = Path::new(&prefix).join("bin/srt-test-live");
         assert!(binary.exists(), "{} is missing: run scripts/setup.sh", binary.display());
-        Receiver::srt_live_transmit_from(&binary, uri, capture)
+        Receiver::srt_live_transmit_from(&binary, &[uri, "file://con"], capture)
     }
 
-    fn srt_live_transmit_from(binary: &Path, uri: &str, capture: &Path) -> Receiver {
+    fn srt_live_transmit_from(binary: &Path, args: &[&str], capture: &Path) -> Receiver {
         let out = std::fs::File::create(capture).expect("capture file");
         let stderr = capture.with_extension("stderr");
         let err = std::fs::File::create(&stderr).expect("stderr file");
         let child = Command::new(binary)
-            .args(["-q", uri, "file://con"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -1,5 +1,6 @@
 //! Issue #5 §1 and §7: SRT socket groups (libsrt's group API through `feedline-srt`), received
-//! by `srt-live-transmit` listening with `groupconnect=1`. Each link of the group reaches the
+//! by libsrt's own `srt-test-live` listening with `groupconnect=1` (built with the groups
+//! Debian's libsrt lacks). Each link of the group reaches the
 //! receiver through its own instance of the project's impairment relay, so each path has its
 //! own loss, and one can be cut while the other carries on.
 
@@ -86,7 +87,7 @@ fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
     let source = std::fs::read(test_stream(dir.path(), stream_seconds)).expect("source");
     let port = free_port();
     let capture = dir.path().join("received.ts");
-    let receiver = Receiver::srt_live_transmit_with_groups(
+    let receiver = Receiver::srt_test_live_groups(
         &format!("srt://:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}"),
         &capture,
     );

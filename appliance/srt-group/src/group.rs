@@ -105,6 +105,7 @@ impl SrtGroup {
         if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
             return Err(SrtError::Connect(ffi::last_error()));
         }
+
         Ok(group)
     }
 
