@@ -27,7 +27,11 @@ impl Receiver {
         let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
             .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
         let binary = Path::new(&prefix).join("bin/srt-test-live");
-        assert!(binary.exists(), "{} is missing: run scripts/setup.sh", binary.display());
+        assert!(
+            binary.exists(),
+            "{} is missing: run scripts/setup.sh",
+            binary.display()
+        );
         Receiver::srt_live_transmit_from(&binary, &[uri, "file://con"], capture)
     }
 

@@ -38,8 +38,19 @@ fn test_stream(dir: &Path, seconds: u64) -> PathBuf {
         .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
         .args(["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"])
         .args(["-t", &seconds.to_string()])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-b:v", "1200k"])
-        .args(["-maxrate", "1200k", "-bufsize", "600k", "-c:a", "aac", "-b:a", "96k"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-b:v",
+            "1200k",
+        ])
+        .args([
+            "-maxrate", "1200k", "-bufsize", "600k", "-c:a", "aac", "-b:a", "96k",
+        ])
         .args(["-muxrate", &MUX_RATE_BPS.to_string(), "-f", "mpegts"])
         .arg(&path)
         .status()
@@ -154,12 +165,18 @@ fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
     for link in &links {
         assert_eq!(link.state, LinkState::Active, "{link:?}");
         assert!(link.packets_sent > 0 && link.rtt_ms > 0.0, "{link:?}");
-        assert!(link.packets_retransmitted > 0, "10 % loss but no retransmission: {link:?}");
+        assert!(
+            link.packets_retransmitted > 0,
+            "10 % loss but no retransmission: {link:?}"
+        );
     }
     let packets = assert_whole(&mut setup);
     for (i, relay) in setup.relays.iter().enumerate() {
         let loss = relay.backward.loss_fraction();
-        assert!((0.07..0.13).contains(&loss), "path {i} loss to the receiver {loss:.3}");
+        assert!(
+            (0.07..0.13).contains(&loss),
+            "path {i} loss to the receiver {loss:.3}"
+        );
     }
     println!(
         "broadcast group, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors; links at 3 s: {links:?}",
@@ -200,7 +217,12 @@ fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds()
         "the cut path still shows active after 9 s: {:?}",
         during_cut[0]
     );
-    assert_eq!(during_cut[1].state, LinkState::Active, "{:?}", during_cut[1]);
+    assert_eq!(
+        during_cut[1].state,
+        LinkState::Active,
+        "{:?}",
+        during_cut[1]
+    );
     let packets = assert_whole(&mut setup);
     println!(
         "broadcast group, path A cut 10 s: {packets} TS packets, 0 continuity errors; links 9 s into the cut: {during_cut:?}"

@@ -174,9 +174,20 @@ extern "C" {
         output: *mut SrtSockGroupData,
         inoutlen: *mut usize,
     ) -> c_int;
-    pub fn srt_setsockflag(u: SrtSocket, opt: c_int, optval: *const c_void, optlen: c_int) -> c_int;
-    pub fn srt_sendmsg2(u: SrtSocket, buf: *const c_char, len: c_int, mctrl: *mut SrtMsgCtrl) -> c_int;
-    pub fn srt_bistats(u: SrtSocket, perf: *mut SrtTraceBStats, clear: c_int, instantaneous: c_int) -> c_int;
+    pub fn srt_setsockflag(u: SrtSocket, opt: c_int, optval: *const c_void, optlen: c_int)
+        -> c_int;
+    pub fn srt_sendmsg2(
+        u: SrtSocket,
+        buf: *const c_char,
+        len: c_int,
+        mctrl: *mut SrtMsgCtrl,
+    ) -> c_int;
+    pub fn srt_bistats(
+        u: SrtSocket,
+        perf: *mut SrtTraceBStats,
+        clear: c_int,
+        instantaneous: c_int,
+    ) -> c_int;
     pub fn srt_getlasterror_str() -> *const c_char;
     pub fn srt_close(u: SrtSocket) -> c_int;
 }
@@ -296,8 +307,9 @@ pub fn prepare_endpoint(
         .as_ref()
         .map_or(std::ptr::null(), |s| (s as *const sockaddr_storage).cast());
     // SAFETY: both addresses live for the call; libsrt copies them into the returned struct.
-    let mut endpoint =
-        unsafe { srt_prepare_endpoint(src, (&peer_storage as *const sockaddr_storage).cast(), len) };
+    let mut endpoint = unsafe {
+        srt_prepare_endpoint(src, (&peer_storage as *const sockaddr_storage).cast(), len)
+    };
     endpoint.weight = weight;
     endpoint
 }
@@ -349,5 +361,76 @@ pub fn close(u: SrtSocket) {
     // SAFETY: closing an id libsrt gave; a stale id only returns an error.
     unsafe {
         srt_close(u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The C compiler's sizes of the header's structs, from a program built against the same
+    /// include directory the library was built with.
+    fn c_sizes() -> Vec<usize> {
+        let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
+            .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
+        let dir = std::env::temp_dir().join(format!("srt-layout-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let source = dir.join("sizes.c");
+        std::fs::write(
+            &source,
+            "#include <srt/srt.h>\n#include <stdio.h>\nint main(void){printf(\"%zu %zu %zu %zu\\n\", \
+             sizeof(SRT_SOCKGROUPCONFIG), sizeof(SRT_SOCKGROUPDATA), sizeof(SRT_TRACEBSTATS), \
+             sizeof(SRT_MSGCTRL));return 0;}\n",
+        )
+        .expect("write sizes.c");
+        let binary = dir.join("sizes");
+        let built = std::process::Command::new("cc")
+            .arg(&source)
+            .arg(format!("-I{prefix}/include"))
+            .arg("-o")
+            .arg(&binary)
+            .status()
+            .expect("cc");
+        assert!(built.success(), "cc could not build the size probe");
+        let out = std::process::Command::new(&binary)
+            .output()
+            .expect("size probe");
+        let _ = std::fs::remove_dir_all(&dir);
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|n| n.parse().expect("a size"))
+            .collect()
+    }
+
+    #[test]
+    fn structs_have_the_headers_layout() {
+        use std::mem::size_of;
+        assert_eq!(
+            c_sizes(),
+            vec![
+                size_of::<SrtSockGroupConfig>(),
+                size_of::<SrtSockGroupData>(),
+                size_of::<SrtTraceBStats>(),
+                size_of::<SrtMsgCtrl>(),
+            ],
+            "SRT_SOCKGROUPCONFIG, SRT_SOCKGROUPDATA, SRT_TRACEBSTATS, SRT_MSGCTRL"
+        );
+    }
+
+    #[test]
+    fn addresses_survive_the_round_trip_through_sockaddr_storage() {
+        for addr in ["127.0.0.1:9000", "[2001:db8::7]:5004"] {
+            let addr: std::net::SocketAddr = addr.parse().expect("address");
+            assert_eq!(socket_addr(&storage(&addr).0), Some(addr));
+        }
+    }
+
+    #[test]
+    fn a_group_is_created_with_this_library() {
+        // Debian's libsrt answers SRT_INVALID_SOCK here: it is built without bonding.
+        startup();
+        let group = create_group(SRT_GTYPE_BROADCAST);
+        assert_ne!(group, SRT_INVALID_SOCK, "{}", last_error());
+        close(group);
     }
 }
