@@ -185,13 +185,15 @@ fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
 }
 
 #[test]
-fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds() {
+fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds_and_rejoins() {
     let link = Impairment::lossy(ONE_WAY_MS, 0.0);
     let mut setup = setup(2, link, 22);
     let group = broadcast_over(&setup.relays);
     let stop = Arc::new(AtomicBool::new(false));
     let during_cut = Mutex::new(Vec::new());
     let b_sent = Mutex::new((0, 0));
+    let reconnected = Mutex::new(0);
+    let after = Mutex::new(Vec::new());
     send_paced(&group, &setup.source, &stop, |s| match s {
         5 => {
             setup.relays[0].cut(true);
@@ -202,8 +204,22 @@ fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds()
             b_sent.lock().expect("b").1 = group.links()[1].packets_sent;
         }
         15 => setup.relays[0].cut(false),
+        16 => *reconnected.lock().expect("reconnected") = group.maintain(),
+        19 => *after.lock().expect("after") = group.links(),
         _ => {}
     });
+    let reconnected = reconnected.into_inner().expect("reconnected");
+    let after = after.into_inner().expect("after");
+    assert_eq!(
+        reconnected, 1,
+        "the cut link was not reconnected once its path returned"
+    );
+    assert_eq!(
+        after[0].state,
+        LinkState::Active,
+        "path A after it returned: {:?}",
+        after[0]
+    );
     let during_cut = during_cut.into_inner().expect("links");
     let (b_before, b_after) = b_sent.into_inner().expect("b");
     assert!(
