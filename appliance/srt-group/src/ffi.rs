@@ -158,6 +158,7 @@ pub struct SrtTraceBStats {
 // Linked statically by build.rs (libsrt with ENABLE_BONDING).
 extern "C" {
     pub fn srt_startup() -> c_int;
+    pub fn srt_cleanup() -> c_int;
     pub fn srt_create_group(kind: c_int) -> SrtSocket;
     pub fn srt_prepare_endpoint(
         src: *const sockaddr,
@@ -211,6 +212,14 @@ pub fn last_error() -> String {
 pub fn startup() -> c_int {
     // SAFETY: no arguments; libsrt counts startups.
     unsafe { srt_startup() }
+}
+
+/// Balances one `startup`: libsrt counts them and stops its threads at the last cleanup.
+/// Without it, libsrt's static objects are destroyed at process exit while its garbage
+/// collector thread still runs, and the process crashes on the way out.
+pub fn cleanup() -> c_int {
+    // SAFETY: no arguments; paired with a startup by the caller.
+    unsafe { srt_cleanup() }
 }
 
 pub fn create_group(kind: c_int) -> SrtSocket {
@@ -432,5 +441,6 @@ mod tests {
         let group = create_group(SRT_GTYPE_BROADCAST);
         assert_ne!(group, SRT_INVALID_SOCK, "{}", last_error());
         close(group);
+        cleanup();
     }
 }

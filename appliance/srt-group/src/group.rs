@@ -92,7 +92,9 @@ impl SrtGroup {
         };
         let id = ffi::create_group(kind);
         if id == ffi::SRT_INVALID_SOCK {
-            return Err(SrtError::Create(ffi::last_error()));
+            let error = ffi::last_error();
+            ffi::cleanup();
+            return Err(SrtError::Create(error));
         }
         let group = SrtGroup { id, settings };
         group.configure()?;
@@ -196,6 +198,8 @@ impl SrtGroup {
 impl Drop for SrtGroup {
     fn drop(&mut self) {
         ffi::close(self.id);
+        // The startup `connect` made: the last group's drop stops libsrt's threads.
+        ffi::cleanup();
     }
 }
 
