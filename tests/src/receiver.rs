@@ -13,7 +13,7 @@ pub struct Receiver {
 impl Receiver {
     /// `srt-live-transmit <uri> file://con > capture`: the raw TS bytes exactly as received.
     pub fn srt_live_transmit(uri: &str, capture: &Path) -> Receiver {
-        Receiver::srt_live_transmit_from(
+        Receiver::srt_app(
             Path::new("srt-live-transmit"),
             &["-q", uri, "file://con"],
             capture,
@@ -32,10 +32,11 @@ impl Receiver {
             "{} is missing: run scripts/setup.sh",
             binary.display()
         );
-        Receiver::srt_live_transmit_from(&binary, &[uri, "file://con"], capture)
+        Receiver::srt_app(&binary, &[uri, "file://con"], capture)
     }
 
-    fn srt_live_transmit_from(binary: &Path, args: &[&str], capture: &Path) -> Receiver {
+    /// One of libsrt's apps receiving into `capture` (its stdout), its log beside it.
+    fn srt_app(binary: &Path, args: &[&str], capture: &Path) -> Receiver {
         let out = std::fs::File::create(capture).expect("capture file");
         let stderr = capture.with_extension("stderr");
         let err = std::fs::File::create(&stderr).expect("stderr file");

@@ -146,22 +146,10 @@ impl SrtGroup {
 
     /// Every configured link, with its state and statistics.
     pub fn links(&self) -> Vec<LinkStatus> {
-        let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
-        self.settings
-            .links
-            .iter()
-            .map(|link| {
-                let member = members
-                    .iter()
-                    .find(|m| ffi::socket_addr(&m.peeraddr) == Some(link.peer));
-                let state = match member {
-                    None => LinkState::Down,
-                    Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
-                    Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
-                    Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => LinkState::Active,
-                    Some(m) if m.memberstate == ffi::SRT_GST_BROKEN => LinkState::Down,
-                    Some(_) => LinkState::Standby,
-                };
+        self.members()
+            .into_iter()
+            .zip(&self.settings.links)
+            .map(|((state, member), link)| {
                 let stats = member.and_then(|m| ffi::stats(m.id)).unwrap_or_default();
                 LinkStatus {
                     peer: link.peer,
@@ -176,18 +164,38 @@ impl SrtGroup {
             .collect()
     }
 
+    /// Each configured link's state and its member in the group, if libsrt still has one.
+    fn members(&self) -> Vec<(LinkState, Option<ffi::SrtSockGroupData>)> {
+        let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
+        self.settings
+            .links
+            .iter()
+            .map(|link| {
+                let member = members
+                    .iter()
+                    .find(|m| ffi::socket_addr(&m.peeraddr) == Some(link.peer))
+                    .copied();
+                let state = match member {
+                    None => LinkState::Down,
+                    Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
+                    Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
+                    Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => LinkState::Active,
+                    Some(m) if m.memberstate == ffi::SRT_GST_BROKEN => LinkState::Down,
+                    Some(_) => LinkState::Standby,
+                };
+                (state, member)
+            })
+            .collect()
+    }
+
     /// Reconnects the links that are down: libsrt removes a broken member from its group and
     /// never re-establishes it itself. Returns how many came back.
     pub fn maintain(&self) -> usize {
-        let down: Vec<&Link> = self
-            .links()
-            .iter()
+        self.members()
+            .into_iter()
             .zip(&self.settings.links)
-            .filter(|(status, _)| status.state == LinkState::Down)
-            .map(|(_, link)| link)
-            .collect();
-        down.into_iter()
-            .filter(|link| {
+            .filter(|((state, _), _)| *state == LinkState::Down)
+            .filter(|(_, link)| {
                 let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
                 ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR
             })

@@ -5,23 +5,11 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
 
-/// Runs `videotestsrc ! caps ! feedlineswscale ! caps ! appsink` for one frame; returns the
-/// sample's caps and its luma plane's mean and range.
-fn scale_one_frame(
-    pattern: &str,
-    from: (u32, u32),
-    to: (u32, u32),
-    method: &str,
-) -> (gst::Caps, f64, u8, u8) {
+/// Plays `description` (ending in an appsink named `sink`) and returns its first sample.
+fn first_frame(description: &str) -> gst::Sample {
     gst::init().expect("gst init");
     feedline_swscale::register().expect("register");
-    let description = format!(
-        "videotestsrc num-buffers=1 pattern={pattern} ! video/x-raw,format=I420,width={},height={},framerate=30/1 \
-         ! feedlineswscale method={method} ! video/x-raw,width={},height={},pixel-aspect-ratio=1/1 \
-         ! appsink name=sink sync=false",
-        from.0, from.1, to.0, to.1
-    );
-    let pipeline = gst::parse::launch(&description)
+    let pipeline = gst::parse::launch(description)
         .expect("pipeline")
         .downcast::<gst::Pipeline>()
         .expect("bin");
@@ -33,6 +21,23 @@ fn scale_one_frame(
     pipeline.set_state(gst::State::Playing).expect("playing");
     let sample = sink.pull_sample().expect("a frame comes out");
     pipeline.set_state(gst::State::Null).expect("null");
+    sample
+}
+
+/// Runs `videotestsrc ! caps ! feedlineswscale ! caps ! appsink` for one frame; returns the
+/// sample's caps and its luma plane's mean and range.
+fn scale_one_frame(
+    pattern: &str,
+    from: (u32, u32),
+    to: (u32, u32),
+    method: &str,
+) -> (gst::Caps, f64, u8, u8) {
+    let sample = first_frame(&format!(
+        "videotestsrc num-buffers=1 pattern={pattern} ! video/x-raw,format=I420,width={},height={},framerate=30/1 \
+         ! feedlineswscale method={method} ! video/x-raw,width={},height={},pixel-aspect-ratio=1/1 \
+         ! appsink name=sink sync=false",
+        from.0, from.1, to.0, to.1
+    ));
     let caps = sample.caps().expect("caps").to_owned();
     let info = gstreamer_video::VideoInfo::from_caps(&caps).expect("video caps");
     let buffer = sample.buffer().expect("buffer");
@@ -92,25 +97,12 @@ fn same_size_passes_through() {
 
 #[test]
 fn same_size_with_other_caps_is_copied_not_refused() {
-    // The source says nothing of its pixel aspect ratio; downstream wants 1/1 at the same size:
-    // not passthrough (the caps differ), no scaling (the size does not): the frame is copied.
-    gst::init().expect("gst init");
-    feedline_swscale::register().expect("register");
-    let pipeline = gst::parse::launch(
+    // The source's pixels are 4:3; downstream wants square pixels at the same size: not
+    // passthrough (the caps differ), no scaling (the size does not): the frame is copied.
+    let sample = first_frame(
         "videotestsrc num-buffers=2 pattern=white ! video/x-raw,format=I420,width=320,height=240,pixel-aspect-ratio=4/3 \
          ! feedlineswscale ! video/x-raw,width=320,height=240,pixel-aspect-ratio=1/1 ! appsink name=sink sync=false",
-    )
-    .expect("pipeline")
-    .downcast::<gst::Pipeline>()
-    .expect("bin");
-    let sink = pipeline
-        .by_name("sink")
-        .expect("sink")
-        .downcast::<AppSink>()
-        .expect("appsink");
-    pipeline.set_state(gst::State::Playing).expect("playing");
-    let sample = sink.pull_sample().expect("a frame comes out");
-    pipeline.set_state(gst::State::Null).expect("null");
+    );
     let map = sample
         .buffer()
         .expect("buffer")
