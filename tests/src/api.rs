@@ -304,3 +304,37 @@ pub fn run(cmd: &mut Command) -> (bool, String) {
         ),
     )
 }
+
+/// The appliance's metrics as Prometheus scrapes them (`token` for a protected endpoint),
+/// after `promtool check metrics` accepted them.
+pub fn scrape_checked_metrics(ports: ServerPorts, token: Option<&str>) -> String {
+    let url = format!("http://127.0.0.1:{}/metrics", ports.metrics);
+    let mut curl = Command::new("curl");
+    curl.arg("-sS");
+    if let Some(token) = token {
+        curl.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let scrape = curl.arg(&url).output().expect("curl");
+    let text = String::from_utf8_lossy(&scrape.stdout).to_string();
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = promtool.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}

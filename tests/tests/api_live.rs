@@ -1,6 +1,8 @@
 //! Issue #3: live status, metrics, restart-only-what-changed, power-loss recovery, safe mode.
 
-use feedline_tests::api::{set_up_admin, setup_code, wait_ready, Client, Deployment};
+use feedline_tests::api::{
+    scrape_checked_metrics, set_up_admin, setup_code, wait_ready, Client, Deployment,
+};
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, srt_output};
@@ -198,37 +200,7 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
         "401",
         "metrics token is enforced"
     );
-    let scrape = Command::new("curl")
-        .args([
-            "-sS",
-            "-H",
-            "Authorization: Bearer scrape-token-0123456789",
-            &url,
-        ])
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&scrape.stdout).to_string();
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool");
-    use std::io::Write;
-    promtool
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = promtool.wait_with_output().expect("promtool");
-    assert!(
-        out.status.success(),
-        "promtool check metrics:\n{}{}\n---\n{text}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = scrape_checked_metrics(d.ports, Some("scrape-token-0123456789"));
     let value = |series: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(series))

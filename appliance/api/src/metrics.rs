@@ -18,6 +18,7 @@ type FloatCounter = Counter<f64, AtomicU64>;
 type Labels = Vec<(&'static str, String)>;
 
 const CHANNEL_STATES: &[&str] = &["starting", "running", "restarting", "finished", "stopped"];
+const SRT_LINK_STATES: &[&str] = &["connecting", "active", "standby", "down"];
 const OUTPUT_STATES: &[&str] = &[
     "connecting",
     "connected",
@@ -490,16 +491,31 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
-    // One link per output until SRT groups arrive (issue #5); the label is there already so
-    // dashboards need not change then.
-    let links: Vec<(Labels, &SrtLive)> = outputs
-        .iter()
-        .filter_map(|(l, o)| {
+    // A plain SRT output is link 0; an SRT group output has one series per member link,
+    // numbered in the order configured, with the receiver address it reaches as a label.
+    let mut links: Vec<(Labels, &SrtLive)> = Vec::new();
+    let mut link_states: Vec<(Labels, &str)> = Vec::new();
+    for (l, o) in &outputs {
+        if let Some(srt) = &o.srt {
             let mut labels = l.clone();
             labels.push(("link", "0".into()));
-            o.srt.as_ref().map(|s| (labels, s))
-        })
-        .collect();
+            links.push((labels, srt));
+        }
+        for (i, link) in o.links.iter().enumerate() {
+            let mut labels = l.clone();
+            labels.push(("link", i.to_string()));
+            labels.push(("address", link.address.clone()));
+            links.push((labels.clone(), &link.srt));
+            link_states.push((labels, link.state.as_str()));
+        }
+    }
+    state_set(
+        reg,
+        "srt_link_state",
+        "1 for an SRT group link's current state",
+        &link_states,
+        SRT_LINK_STATES,
+    );
     gauges(
         reg,
         &links,

@@ -123,6 +123,20 @@ pub struct OutputLive {
     /// TS bits per second handed to the transport over the last sampling interval.
     pub send_rate_bps: f64,
     pub srt: Option<SrtLive>,
+    /// An SRT group output's member links, in the order configured; empty for other outputs.
+    pub links: Vec<SrtGroupLinkLive>,
+}
+
+/// One member link of an SRT group output.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SrtGroupLinkLive {
+    /// The receiver as this link reaches it, `host:port`.
+    pub address: String,
+    /// The local address the link sends from, if configured.
+    pub bind: Option<String>,
+    /// `connecting`, `active` (carrying the stream), `standby` (backup mode) or `down`.
+    pub state: String,
+    pub srt: SrtLive,
 }
 
 /// libsrt's figures for the output's link.

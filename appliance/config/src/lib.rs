@@ -13,6 +13,7 @@ mod output;
 mod redact;
 mod secret;
 mod server;
+mod srt_group;
 mod validate;
 
 pub use channel::{
@@ -29,6 +30,7 @@ pub use output::{
 pub use redact::REDACTED;
 pub use secret::Secret;
 pub use server::{Metrics, Server};
+pub use srt_group::{SrtGroupLink, SrtGroupMode};
 pub use validate::{FieldError, ValidationErrors};
 
 use serde::{Deserialize, Serialize};

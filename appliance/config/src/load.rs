@@ -25,7 +25,12 @@ pub fn parse(text: &str) -> Result<Config, LoadError> {
     let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let mut path = e.path().to_string();
         let inner = e.into_inner();
-        let message = clean_message(inner.message());
+        let mut message = clean_message(inner.message());
+        // A list read item by item (an SRT group's links) names the item in its message.
+        if let Some((item, rest)) = nested_item(&message) {
+            path = format!("{path}.{item}");
+            message = rest.to_string();
+        }
         // Internally tagged tables (outputs, inputs) are buffered by serde, so the path stops at
         // the table; put the offending key back on it.
         if let Some(key) = unknown_field(&message) {
@@ -50,6 +55,14 @@ pub fn read_file(path: &Path) -> Result<Config, LoadError> {
         source,
     })?;
     parse(&text)
+}
+
+/// `links[1]: unknown field …` → (`links[1]`, `unknown field …`).
+fn nested_item(message: &str) -> Option<(&str, &str)> {
+    let (item, rest) = message.split_once(": ")?;
+    let (key, index) = item.strip_suffix(']')?.split_once('[')?;
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    (plain(key) && index.parse::<usize>().is_ok()).then_some((item, rest))
 }
 
 fn unknown_field(message: &str) -> Option<&str> {

@@ -1,6 +1,6 @@
 //! Channel outputs: an MPEG-TS carrying a chosen subset of the ladder, over a transport.
 
-use crate::Secret;
+use crate::{Secret, SrtGroupLink, SrtGroupMode};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -32,6 +32,17 @@ pub enum OutputTransport {
         encryption: Encryption,
         stream_id: Option<String>,
         /// libsrt's packet-filter FEC, alongside (or instead of) retransmission.
+        fec: Option<SrtFec>,
+    },
+    /// An SRT socket group (libsrt bonding): the same stream over several links, each a
+    /// caller from its own local address to the receiver.
+    SrtGroup {
+        mode: SrtGroupMode,
+        links: Vec<SrtGroupLink>,
+        latency_ms: u32,
+        passphrase: Option<Secret>,
+        encryption: Encryption,
+        stream_id: Option<String>,
         fec: Option<SrtFec>,
     },
     Udp {
@@ -155,6 +166,28 @@ enum OutputRepr {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fec: Option<SrtFec>,
     },
+    SrtGroup {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        renditions: Option<Vec<String>>,
+        /// Send a byte-identical copy of this output's TS (dual destinations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        copy_of: Option<String>,
+        mode: SrtGroupMode,
+        #[serde(deserialize_with = "crate::srt_group::deserialize_links")]
+        links: Vec<SrtGroupLink>,
+        #[serde(default = "default_latency")]
+        latency_ms: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passphrase: Option<Secret>,
+        #[serde(default)]
+        encryption: Encryption,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stream_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fec: Option<SrtFec>,
+    },
     Udp {
         #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
         name: String,
@@ -232,6 +265,31 @@ impl From<OutputRepr> for Output {
                     mode,
                     address,
                     port,
+                    latency_ms,
+                    passphrase,
+                    encryption,
+                    stream_id,
+                    fec,
+                },
+            },
+            OutputRepr::SrtGroup {
+                name,
+                renditions,
+                copy_of,
+                mode,
+                links,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+                fec,
+            } => Output {
+                name,
+                renditions,
+                copy_of,
+                transport: OutputTransport::SrtGroup {
+                    mode,
+                    links,
                     latency_ms,
                     passphrase,
                     encryption,
@@ -328,6 +386,26 @@ impl From<Output> for OutputRepr {
                 mode,
                 address,
                 port,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+                fec,
+            },
+            OutputTransport::SrtGroup {
+                mode,
+                links,
+                latency_ms,
+                passphrase,
+                encryption,
+                stream_id,
+                fec,
+            } => OutputRepr::SrtGroup {
+                name,
+                renditions,
+                copy_of,
+                mode,
+                links,
                 latency_ms,
                 passphrase,
                 encryption,
@@ -435,6 +513,7 @@ impl OutputTransport {
     pub fn kind(&self) -> &'static str {
         match self {
             OutputTransport::Srt { .. } => "srt",
+            OutputTransport::SrtGroup { .. } => "srt-group",
             OutputTransport::Udp { .. } => "udp",
             OutputTransport::Rist { .. } => "rist",
             OutputTransport::Rtp { fec: Some(_), .. } => "rtp-fec",

@@ -32,6 +32,10 @@ impl Config {
                 if let OutputTransport::Srt {
                     passphrase: Some(p),
                     ..
+                }
+                | OutputTransport::SrtGroup {
+                    passphrase: Some(p),
+                    ..
                 } = &mut output.transport
                 {
                     found.push((format!("channels[{ci}].outputs[{oi}].passphrase"), p));
@@ -173,6 +177,30 @@ mod tests {
         assert_eq!(
             shown.first_redacted_secret().as_deref(),
             Some("channels[0].failover.backup.passphrase")
+        );
+        shown.keep_secrets_from(&stored).expect("kept");
+        assert_eq!(shown, stored);
+    }
+
+    #[test]
+    fn an_srt_group_passphrase_is_a_secret_too() {
+        let mut stored = Config::default();
+        stored.channels[0].outputs[0].transport = OutputTransport::SrtGroup {
+            mode: crate::SrtGroupMode::Broadcast,
+            links: vec![],
+            latency_ms: 200,
+            passphrase: Some(Secret::new("bonded link secret")),
+            encryption: Encryption::Aes128,
+            stream_id: None,
+            fec: None,
+        };
+        let mut shown = stored.redacted();
+        assert!(!toml::to_string(&shown)
+            .expect("toml")
+            .contains("bonded link secret"));
+        assert_eq!(
+            shown.first_redacted_secret().as_deref(),
+            Some("channels[0].outputs[0].passphrase")
         );
         shown.keep_secrets_from(&stored).expect("kept");
         assert_eq!(shown, stored);

@@ -39,6 +39,8 @@ pub const SRT_LATENCY_MS: (u32, u32) = (20, 10_000);
 /// RIST retransmission buffer: librist accepts 50 ms to 30 s.
 pub const RIST_BUFFER_MS: (u32, u32) = (50, 30_000);
 pub const PASSPHRASE_CHARS: (usize, usize) = (10, 79);
+/// Member links of one SRT group.
+pub const SRT_GROUP_LINKS: (usize, usize) = (2, 8);
 
 struct Errors(Vec<FieldError>);
 
@@ -561,10 +563,6 @@ fn check_transport(
             fec,
             ..
         } => {
-            if let Some(fec) = fec {
-                errors.range(format!("{oat}.fec.columns"), fec.columns, (2, 64));
-                errors.range(format!("{oat}.fec.rows"), fec.rows, (1, 64));
-            }
             check_address(errors, format!("{oat}.address"), address);
             if *mode == SrtMode::Caller && (address == "0.0.0.0" || address == "::") {
                 errors.push(
@@ -573,9 +571,33 @@ fn check_transport(
                 );
             }
             check_port(errors, format!("{oat}.port"), *port);
-            errors.range(format!("{oat}.latency_ms"), *latency_ms, SRT_LATENCY_MS);
-            check_passphrase(errors, format!("{oat}.passphrase"), passphrase.as_ref());
-            check_stream_id(errors, format!("{oat}.stream_id"), stream_id.as_deref());
+            check_srt_options(
+                errors,
+                oat,
+                *latency_ms,
+                passphrase.as_ref(),
+                stream_id.as_deref(),
+                fec.as_ref(),
+            );
+        }
+        OutputTransport::SrtGroup {
+            mode,
+            links,
+            latency_ms,
+            passphrase,
+            stream_id,
+            fec,
+            ..
+        } => {
+            check_group_links(errors, oat, *mode, links);
+            check_srt_options(
+                errors,
+                oat,
+                *latency_ms,
+                passphrase.as_ref(),
+                stream_id.as_deref(),
+                fec.as_ref(),
+            );
         }
         OutputTransport::Udp {
             address, port, ttl, ..
@@ -639,5 +661,73 @@ fn check_transport(
             port,
             format!("output {:?} of channel {:?}", output.name, channel.name),
         );
+    }
+}
+
+/// What an SRT output and an SRT group output share: latency, encryption, stream ID and FEC.
+fn check_srt_options(
+    errors: &mut Errors,
+    oat: &str,
+    latency_ms: u32,
+    passphrase: Option<&crate::Secret>,
+    stream_id: Option<&str>,
+    fec: Option<&crate::SrtFec>,
+) {
+    if let Some(fec) = fec {
+        errors.range(format!("{oat}.fec.columns"), fec.columns, (2, 64));
+        errors.range(format!("{oat}.fec.rows"), fec.rows, (1, 64));
+    }
+    errors.range(format!("{oat}.latency_ms"), latency_ms, SRT_LATENCY_MS);
+    check_passphrase(errors, format!("{oat}.passphrase"), passphrase);
+    check_stream_id(errors, format!("{oat}.stream_id"), stream_id);
+}
+
+/// A group has two to `SRT_GROUP_LINKS.1` distinct links, each a caller to a real address,
+/// from a local IP address if one is given.
+fn check_group_links(
+    errors: &mut Errors,
+    oat: &str,
+    mode: crate::SrtGroupMode,
+    links: &[crate::SrtGroupLink],
+) {
+    if links.len() < SRT_GROUP_LINKS.0 || links.len() > SRT_GROUP_LINKS.1 {
+        errors.push(
+            format!("{oat}.links"),
+            format!(
+                "a group needs {} to {} links (for one link use type = \"srt\")",
+                SRT_GROUP_LINKS.0, SRT_GROUP_LINKS.1
+            ),
+        );
+    }
+    for (li, link) in links.iter().enumerate() {
+        let lat = format!("{oat}.links[{li}]");
+        check_address(errors, format!("{lat}.address"), &link.address);
+        if link.address == "0.0.0.0" || link.address == "::" {
+            errors.push(format!("{lat}.address"), "needs the receiver's address");
+        }
+        check_port(errors, format!("{lat}.port"), link.port);
+        if let Some(bind) = &link.bind {
+            if bind.parse::<std::net::IpAddr>().is_err() {
+                errors.push(
+                    format!("{lat}.bind"),
+                    "must be a local IP address (the address of this link's interface)",
+                );
+            }
+        }
+        if link.weight.is_some() && mode == crate::SrtGroupMode::Broadcast {
+            errors.push(
+                format!("{lat}.weight"),
+                "only a backup group ranks its links; a broadcast group sends on all of them",
+            );
+        }
+        let same = |other: &crate::SrtGroupLink| {
+            other.address == link.address && other.port == link.port && other.bind == link.bind
+        };
+        if let Some(first) = links[..li].iter().position(same) {
+            errors.push(
+                lat,
+                format!("the same address, port and bind as links[{first}]"),
+            );
+        }
     }
 }

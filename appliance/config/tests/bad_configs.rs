@@ -231,6 +231,62 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].fec.columns: must be between 2 and 64",
         ),
         (
+            "SRT group with one link",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nlinks = [{ address = \"203.0.113.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].links: a group needs 2 to 8 links (for one link use type = \"srt\")",
+        ),
+        (
+            "SRT group link bound to a name, not an address",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, bind = \"192.0.2.10\" }, { address = \"198.51.100.7\", port = 9001, bind = \"wan2\" }]",
+            )),
+            "channels[0].outputs[1].links[1].bind: must be a local IP address (the address of this link's interface)",
+        ),
+        (
+            "SRT group listing the same link twice",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001 }, { address = \"203.0.113.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].links[1]: the same address, port and bind as links[0]",
+        ),
+        (
+            "weights in a broadcast group",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, weight = 10 }, { address = \"198.51.100.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].links[0].weight: only a backup group ranks its links; a broadcast group sends on all of them",
+        ),
+        (
+            "SRT group link to nowhere",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001 }, { address = \"0.0.0.0\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].links[1].address: needs the receiver's address",
+        ),
+        (
+            "unknown key in an SRT group link",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, interface = \"eth1\" }, { address = \"198.51.100.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].links[0].interface: unknown field `interface`, expected one of `address`, `port`, `bind`, `weight`",
+        ),
+        (
+            "SRT group latency out of range",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nlatency_ms = 5\nlinks = [{ address = \"203.0.113.7\", port = 9001 }, { address = \"198.51.100.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].latency_ms: must be between 20 and 10000",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",
@@ -374,4 +430,27 @@ fn bad_configs_are_rejected_with_their_field_path() {
     }
     assert!(cases.len() >= 15);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_srt_group_output_reads_its_links_and_writes_them_back() {
+    let text = BASE.replace(
+        "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+        "type = \"srt_group\"\nmode = \"backup\"\nlatency_ms = 200\n\
+         links = [{ address = \"203.0.113.7\", port = 9001, bind = \"192.0.2.10\" },\n\
+         { address = \"198.51.100.7\", port = 9001, bind = \"198.51.100.20\", weight = 7 }]",
+    );
+    let config = parse(&text).expect("a valid group");
+    let feedline_config::OutputTransport::SrtGroup { mode, links, .. } =
+        &config.channels[0].outputs[1].transport
+    else {
+        panic!("not a group: {:?}", config.channels[0].outputs[1]);
+    };
+    assert_eq!(*mode, feedline_config::SrtGroupMode::Backup);
+    assert_eq!(links[0].bind.as_deref(), Some("192.0.2.10"));
+    // Unranked links keep the order they are listed in; an explicit weight wins.
+    assert_eq!(links[0].effective_weight(0, 2), 2);
+    assert_eq!(links[1].effective_weight(1, 2), 7);
+    let written = toml::to_string(&config).expect("toml");
+    assert_eq!(parse(&written).expect("round trip"), config);
 }

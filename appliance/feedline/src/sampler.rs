@@ -3,7 +3,7 @@
 
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
-    FailoverLive, InputLive, OutputLive, RenditionLive, SrtLive, SwitchLive,
+    FailoverLive, InputLive, OutputLive, RenditionLive, SrtGroupLinkLive, SrtLive, SwitchLive,
 };
 use feedline_media::ChannelStatus;
 use feedline_store::Severity;
@@ -157,19 +157,33 @@ impl Sampler {
                         bytes_out: o.bytes_out,
                         bytes_dropped: o.bytes_dropped,
                         buffer_bytes: o.buffer_bytes,
-                        srt: o.srt.map(|s| SrtLive {
-                            rtt_ms: s.rtt_ms,
-                            send_rate_mbps: s.send_rate_mbps,
-                            packets_sent: s.packets_sent,
-                            packets_lost: s.packets_lost,
-                            packets_retransmitted: s.packets_retransmitted,
-                            packets_dropped: s.packets_dropped,
-                            negotiated_latency_ms: s.negotiated_latency_ms,
-                        }),
+                        srt: o.srt.as_ref().map(srt_live),
+                        links: o
+                            .group_links
+                            .iter()
+                            .map(|l| SrtGroupLinkLive {
+                                address: l.address.clone(),
+                                bind: l.bind.clone(),
+                                state: l.state.to_string(),
+                                srt: srt_live(&l.stats),
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),
         }
+    }
+}
+
+fn srt_live(s: &feedline_media::status::SrtLinkStats) -> SrtLive {
+    SrtLive {
+        rtt_ms: s.rtt_ms,
+        send_rate_mbps: s.send_rate_mbps,
+        packets_sent: s.packets_sent,
+        packets_lost: s.packets_lost,
+        packets_retransmitted: s.packets_retransmitted,
+        packets_dropped: s.packets_dropped,
+        negotiated_latency_ms: s.negotiated_latency_ms,
     }
 }
 
@@ -208,6 +222,7 @@ fn stopped_channel(
                 buffer_bytes: 0,
                 send_rate_bps: 0.0,
                 srt: None,
+                links: Vec::new(),
             })
             .collect(),
     }

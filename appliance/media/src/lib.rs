@@ -21,6 +21,7 @@ mod output_set;
 pub mod probe;
 mod retry;
 pub mod spec;
+mod srt_group_output;
 pub mod status;
 pub mod transport;
 

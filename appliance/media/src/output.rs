@@ -8,6 +8,7 @@
 use crate::bus;
 use crate::retry;
 use crate::spec::ElementSpec;
+use crate::srt_group_output::{self, GroupSender};
 use crate::status::{OutputState, OutputStatus, SrtLinkStats};
 use crate::transport;
 use feedline_config::{Output, OutputTransport};
@@ -334,6 +335,9 @@ impl Runner {
         appsrc: gst_app::AppSrc,
         sink: &gst::Element,
     ) -> Ended {
+        if let OutputTransport::SrtGroup { links, .. } = &self.output.transport {
+            return self.watch_group(pipeline, appsrc, sink, links);
+        }
         if let Err(e) = pipeline.set_state(gst::State::Playing) {
             let reason = pipeline
                 .bus()
@@ -390,6 +394,76 @@ impl Runner {
             }
         };
         let _ = pipeline.set_state(gst::State::Null);
+        outcome
+    }
+
+    /// An SRT group output: connects the group, then moves the TS from the pipeline's appsink
+    /// onto it. Fails (and is retried) when no link can take the stream.
+    fn watch_group(
+        &self,
+        pipeline: &gst::Pipeline,
+        appsrc: gst_app::AppSrc,
+        sink: &gst::Element,
+        configured: &[feedline_config::SrtGroupLink],
+    ) -> Ended {
+        lock(&self.shared.status).group_links =
+            srt_group_output::links_without_group(configured, "connecting");
+        let sender = match srt_group_output::group_settings(&self.output.transport)
+            .and_then(|settings| GroupSender::connect(settings, self.output.name.clone()))
+        {
+            Ok(sender) => sender,
+            Err(reason) => {
+                lock(&self.shared.status).group_links =
+                    srt_group_output::links_without_group(configured, "down");
+                return Ended::Failed(reason);
+            }
+        };
+        let Ok(appsink) = sink.clone().downcast::<gst_app::AppSink>() else {
+            return Ended::Failed("the SRT group's sink is not an appsink".into());
+        };
+        if let Err(e) = pipeline.set_state(gst::State::Playing) {
+            let _ = pipeline.set_state(gst::State::Null);
+            return Ended::Failed(e.to_string());
+        }
+        *lock(&self.shared.appsrc) = Some(appsrc.clone());
+        if self.shared.eos.load(Ordering::SeqCst) {
+            let _ = appsrc.end_of_stream();
+        }
+        let mut next_stats = Instant::now();
+        let outcome = loop {
+            if self.shared.stop.load(Ordering::SeqCst) {
+                break Ended::Stopped;
+            }
+            if let Some(sample) = appsink.try_pull_sample(gst::ClockTime::from_mseconds(50)) {
+                let sent = sample
+                    .buffer()
+                    .and_then(|b| b.map_readable().ok())
+                    .map_or(Ok(()), |ts| sender.send(ts.as_slice()));
+                if let Err(reason) = sent {
+                    break Ended::Failed(reason);
+                }
+            } else if appsink.is_eos() {
+                break Ended::Finished;
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + Duration::from_millis(250);
+                let links = srt_group_output::link_statuses(configured, &sender.links());
+                let up = links
+                    .iter()
+                    .any(|l| matches!(l.state, "active" | "standby"));
+                lock(&self.shared.status).group_links = links;
+                // Connected while any link carries the stream; the group itself tells a send
+                // that no link took apart, and that fails the attempt.
+                if up {
+                    self.set_state(OutputState::Connected, None);
+                }
+            }
+        };
+        let _ = pipeline.set_state(gst::State::Null);
+        // The group closes with this attempt: none of its links carries anything now.
+        for link in &mut lock(&self.shared.status).group_links {
+            link.state = "down";
+        }
         outcome
     }
 

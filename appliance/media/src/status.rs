@@ -52,6 +52,20 @@ pub struct OutputStatus {
     /// Bytes waiting in the output's own (leaky) buffer for the transport.
     pub buffer_bytes: u64,
     pub srt: Option<SrtLinkStats>,
+    /// An SRT group output: each member link, in the order configured.
+    pub group_links: Vec<GroupLinkStatus>,
+}
+
+/// One member link of an SRT group output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupLinkStatus {
+    /// The receiver as this link reaches it, `host:port` as configured.
+    pub address: String,
+    /// The local address the link sends from, when one is configured.
+    pub bind: Option<String>,
+    /// `connecting`, `active` (carrying the stream), `standby` (backup mode) or `down`.
+    pub state: &'static str,
+    pub stats: SrtLinkStats,
 }
 
 impl OutputStatus {
@@ -65,6 +79,7 @@ impl OutputStatus {
             bytes_dropped: 0,
             buffer_bytes: 0,
             srt: None,
+            group_links: Vec::new(),
         }
     }
 }

@@ -5,6 +5,8 @@ use feedline_config::{OutputTransport, SrtMode};
 
 /// How long one caller connection attempt waits for the handshake.
 pub const SRT_CONNECT_TIMEOUT_MS: u32 = 1000;
+/// TS buffers an SRT group output holds between the pipeline and the group's sender.
+const GROUP_QUEUE_BUFFERS: u32 = 64;
 
 pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
     let name = format!("{prefix}-sink");
@@ -56,6 +58,14 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             }
             sink
         }
+        // libsrt's group API is not in GStreamer: the output thread pulls the TS from here
+        // and sends it on the group itself. Bounded: when full, the output's leaky queue
+        // before it drops the oldest data.
+        OutputTransport::SrtGroup { .. } => ElementSpec::new("appsink", name)
+            .prop("sync", false)
+            .prop("async", false)
+            .prop("max-buffers", GROUP_QUEUE_BUFFERS)
+            .prop("drop", false),
         OutputTransport::Udp {
             address,
             port,

@@ -283,8 +283,10 @@ fn storage(addr: &std::net::SocketAddr) -> (sockaddr_storage, c_int) {
     (out, len as c_int)
 }
 
-/// The socket address in a `sockaddr_storage` libsrt filled, if it is IPv4 or IPv6.
-pub fn socket_addr(storage: &sockaddr_storage) -> Option<std::net::SocketAddr> {
+/// The socket address in a `sockaddr_storage`, if it is IPv4 or IPv6: the tests read back
+/// what `storage` wrote.
+#[cfg(test)]
+fn socket_addr(storage: &sockaddr_storage) -> Option<std::net::SocketAddr> {
     match c_int::from(storage.ss_family) {
         libc::AF_INET => {
             // SAFETY: the family says the storage holds a sockaddr_in.

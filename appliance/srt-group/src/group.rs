@@ -3,6 +3,7 @@
 
 use crate::ffi;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 
 /// How the group uses its links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +73,22 @@ pub struct LinkStatus {
     pub packets_sent: i64,
     pub packets_retransmitted: i64,
     pub packets_lost: i64,
+    /// Packets the sender dropped as too late to be played out.
+    pub packets_dropped: i64,
     pub rtt_ms: f64,
     pub send_rate_mbps: f64,
+    /// The latency agreed with the receiver (0 until the link connects).
+    pub negotiated_latency_ms: i64,
 }
 
 /// A connected SRT group. Dropping it closes every link.
 pub struct SrtGroup {
     id: ffi::SrtSocket,
     settings: GroupSettings,
+    /// Each configured link's member socket, as its latest connection made it. Links are told
+    /// apart by socket, not by peer: two links may reach the same receiver address from
+    /// different local addresses.
+    member_ids: Mutex<Vec<ffi::SrtSocket>>,
 }
 
 impl SrtGroup {
@@ -96,7 +105,12 @@ impl SrtGroup {
             ffi::cleanup();
             return Err(SrtError::Create(error));
         }
-        let group = SrtGroup { id, settings };
+        let links = settings.links.len();
+        let group = SrtGroup {
+            id,
+            settings,
+            member_ids: Mutex::new(vec![ffi::SRT_INVALID_SOCK; links]),
+        };
         group.configure()?;
         let mut endpoints: Vec<_> = group
             .settings
@@ -104,10 +118,11 @@ impl SrtGroup {
             .iter()
             .map(|l| ffi::prepare_endpoint(l.bind, &l.peer, l.weight))
             .collect();
-        if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
+        let connected = ffi::connect_group(group.id, &mut endpoints);
+        *group.ids() = endpoints.iter().map(|e| e.id).collect();
+        if connected == ffi::SRT_ERROR {
             return Err(SrtError::Connect(ffi::last_error()));
         }
-
         Ok(group)
     }
 
@@ -157,8 +172,10 @@ impl SrtGroup {
                     packets_sent: stats.pkt_sent_total,
                     packets_retransmitted: i64::from(stats.pkt_retrans_total),
                     packets_lost: i64::from(stats.pkt_snd_loss_total),
+                    packets_dropped: i64::from(stats.pkt_snd_drop_total),
                     rtt_ms: stats.ms_rtt,
                     send_rate_mbps: stats.mbps_send_rate,
+                    negotiated_latency_ms: i64::from(stats.ms_snd_tsb_pd_delay),
                 }
             })
             .collect()
@@ -167,13 +184,12 @@ impl SrtGroup {
     /// Each configured link's state and its member in the group, if libsrt still has one.
     fn members(&self) -> Vec<(LinkState, Option<ffi::SrtSockGroupData>)> {
         let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
-        self.settings
-            .links
-            .iter()
-            .map(|link| {
+        let ids = self.ids().clone();
+        ids.iter()
+            .map(|id| {
                 let member = members
                     .iter()
-                    .find(|m| ffi::socket_addr(&m.peeraddr) == Some(link.peer))
+                    .find(|m| m.id == *id && *id != ffi::SRT_INVALID_SOCK)
                     .copied();
                 let state = match member {
                     None => LinkState::Down,
@@ -191,15 +207,30 @@ impl SrtGroup {
     /// Reconnects the links that are down: libsrt removes a broken member from its group and
     /// never re-establishes it itself. Returns how many came back.
     pub fn maintain(&self) -> usize {
-        self.members()
-            .into_iter()
-            .zip(&self.settings.links)
-            .filter(|((state, _), _)| *state == LinkState::Down)
-            .filter(|(_, link)| {
+        let down: Vec<usize> = self
+            .members()
+            .iter()
+            .enumerate()
+            .filter(|(_, (state, _))| *state == LinkState::Down)
+            .map(|(i, _)| i)
+            .collect();
+        down.into_iter()
+            .filter(|&i| {
+                let link = &self.settings.links[i];
                 let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
-                ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR
+                let connected = ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR;
+                if let Some(id) = self.ids().get_mut(i) {
+                    *id = endpoint[0].id;
+                }
+                connected
             })
             .count()
+    }
+
+    fn ids(&self) -> std::sync::MutexGuard<'_, Vec<ffi::SrtSocket>> {
+        self.member_ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

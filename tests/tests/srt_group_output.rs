@@ -1,0 +1,205 @@
+//! Issue #5 §1 and §7, end to end: the appliance's `srt_group` output (libsrt socket groups),
+//! received by libsrt's own `srt-test-live` listening with `groupconnect=1`. Each link reaches
+//! the receiver through its own instance of the project's impairment relay, so each path has
+//! its own loss and can be cut alone. What the receiver wrote is checked packet by packet;
+//! what the appliance says about each link is read from its status API and its metrics.
+
+use feedline_tests::api::{scrape_checked_metrics, set_up_admin, Client, Deployment};
+use feedline_tests::appliance::Appliance;
+use feedline_tests::impair::{Impairment, Relay};
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// 50 ms RTT on each path; SRT latency 4 × RTT.
+const ONE_WAY_MS: u64 = 25;
+const LATENCY_MS: u64 = 200;
+
+fn seconds() -> u64 {
+    if std::env::var("FEEDLINE_FULL").is_ok_and(|v| v == "1") {
+        60
+    } else {
+        20
+    }
+}
+
+/// An `srt_group` output table with one link per relay.
+fn group_output(mode: &str, relays: &[Relay]) -> String {
+    let links: Vec<String> = relays
+        .iter()
+        .map(|r| format!("{{ address = \"127.0.0.1\", port = {} }}", r.port))
+        .collect();
+    format!(
+        "[[channels.outputs]]\nname = \"bonded\"\ntype = \"srt_group\"\nmode = \"{mode}\"\n\
+         latency_ms = {LATENCY_MS}\nlinks = [{}]\n",
+        links.join(", ")
+    )
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    capture: PathBuf,
+    receiver: Receiver,
+    relays: Vec<Relay>,
+    deployment: Deployment,
+    appliance: Appliance,
+    admin: Client,
+}
+
+/// A group receiver, two relays with `link` each way in front of it, and the appliance with
+/// a `mode` group output over them, delivering.
+fn rig(mode: &str, link: Impairment) -> Rig {
+    require_tool("promtool");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let capture = dir.path().join("received.ts");
+    let receiver = Receiver::srt_test_live_groups(
+        &format!("srt://:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}"),
+        &capture,
+    );
+    let server = format!("127.0.0.1:{port}").parse().expect("address");
+    let relays: Vec<Relay> = (0..2)
+        .map(|i| Relay::start(server, link, link, 500 + i))
+        .collect();
+    let deployment = Deployment::two_rung(dir.path(), false, "", &group_output(mode, &relays));
+    let appliance = deployment.start();
+    let (admin, _) = set_up_admin(&deployment, &appliance);
+    receiver
+        .wait_for_bytes(50_000, Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("nothing arrived over the group:\n{}", appliance.log()));
+    Rig {
+        dir,
+        capture,
+        receiver,
+        relays,
+        deployment,
+        appliance,
+        admin,
+    }
+}
+
+/// The group output's links as the status API shows them.
+fn links(admin: &Client) -> Vec<serde_json::Value> {
+    let status = admin.get("/api/v1/status").json();
+    let output = &status["channels"][0]["outputs"][0];
+    assert_eq!(output["transport"], "srt-group", "{output}");
+    output["links"].as_array().cloned().unwrap_or_default()
+}
+
+fn states(links: &[serde_json::Value]) -> Vec<String> {
+    links
+        .iter()
+        .map(|l| l["state"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Stops the receiver and checks the stream from `from_byte` on: every TS packet in order
+/// (no continuity error) and no frame missing. Returns the number of TS packets checked.
+fn assert_whole_from(rig: &mut Rig, from_byte: usize) -> u64 {
+    std::thread::sleep(Duration::from_millis(LATENCY_MS * 3));
+    rig.receiver.stop();
+    let bytes = std::fs::read(&rig.capture).expect("capture");
+    let from = (from_byte / 188 * 188).min(bytes.len());
+    let report = feedline_tests::ts::check(&bytes[from..]);
+    assert_eq!(report.sync_errors, 0, "TS sync lost");
+    assert_eq!(
+        report.continuity_errors, 0,
+        "continuity errors: {:?}",
+        report.errors
+    );
+    let tail = rig.dir.path().join("checked.ts");
+    std::fs::write(&tail, &bytes[from..]).expect("write");
+    let packets = feedline_tests::analysis::packets(&tail, 0);
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 3000 + 1500);
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    report.packets
+}
+
+fn keep_log(rig: &Rig, name: &str) {
+    let _ = std::fs::write(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.log")),
+        rig.appliance.log(),
+    );
+}
+
+#[test]
+fn broadcast_group_output_over_two_paths_at_10_percent_loss_each_loses_nothing() {
+    let mut rig = rig("broadcast", Impairment::lossy(ONE_WAY_MS, 0.10));
+    // The first second is the links settling (SRT starts from a default RTT estimate).
+    std::thread::sleep(Duration::from_secs(1));
+    let settled_at = rig.receiver.captured_bytes() as usize;
+    std::thread::sleep(Duration::from_secs(seconds() / 2));
+    let during = links(&rig.admin);
+    let metrics = scrape_checked_metrics(rig.deployment.ports, None);
+    std::thread::sleep(Duration::from_secs(seconds() - seconds() / 2));
+    keep_log(&rig, "srt_group_broadcast");
+    let packets = assert_whole_from(&mut rig, settled_at);
+
+    assert_eq!(states(&during), ["active", "active"], "{during:?}");
+    for (i, link) in during.iter().enumerate() {
+        assert_eq!(
+            link["address"],
+            format!("127.0.0.1:{}", rig.relays[i].port),
+            "{link}"
+        );
+        assert!(
+            link["srt"]["packets_retransmitted"].as_u64() > Some(0),
+            "10 % loss but no retransmission on link {i}: {link}"
+        );
+        assert!(link["srt"]["rtt_ms"].as_f64() > Some(0.0), "{link}");
+        assert_eq!(
+            link["srt"]["negotiated_latency_ms"].as_u64(),
+            Some(LATENCY_MS),
+            "{link}"
+        );
+        let series = format!(
+            "feedline_srt_link_state{{channel=\"test\",output=\"bonded\",link=\"{i}\",address=\"127.0.0.1:{}\",state=\"active\"}} 1",
+            rig.relays[i].port
+        );
+        assert!(metrics.contains(&series), "no {series} in:\n{metrics}");
+    }
+    for (i, relay) in rig.relays.iter().enumerate() {
+        let loss = relay.backward.loss_fraction();
+        assert!(
+            (0.07..0.13).contains(&loss),
+            "path {i} loss to the receiver {loss:.3}"
+        );
+    }
+    println!(
+        "appliance srt_group broadcast, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors, 0 lost frames; links: {during:?}",
+        seconds()
+    );
+}
+
+#[test]
+fn backup_group_output_moves_to_the_standby_link_when_the_main_path_is_cut() {
+    let mut rig = rig("backup", Impairment::lossy(ONE_WAY_MS, 0.0));
+    std::thread::sleep(Duration::from_secs(3));
+    let before = links(&rig.admin);
+    let settled_at = 0;
+    rig.relays[0].cut(true);
+    std::thread::sleep(Duration::from_secs(8));
+    let during = links(&rig.admin);
+    std::thread::sleep(Duration::from_secs(2));
+    rig.relays[0].cut(false);
+    std::thread::sleep(Duration::from_secs(6));
+    let after = links(&rig.admin);
+    keep_log(&rig, "srt_group_backup");
+    let packets = assert_whole_from(&mut rig, settled_at);
+
+    assert_eq!(states(&before), ["active", "standby"], "{before:?}");
+    assert_ne!(states(&during)[0], "active", "{during:?}");
+    assert_eq!(states(&during)[1], "active", "{during:?}");
+    assert_ne!(
+        states(&after)[0],
+        "down",
+        "the main link did not come back after its path returned: {after:?}"
+    );
+    println!(
+        "appliance srt_group backup, main path cut 10 s: {packets} TS packets, 0 continuity errors, 0 lost frames; links before {:?}, during {:?}, after {:?}",
+        states(&before),
+        states(&during),
+        states(&after)
+    );
+}
