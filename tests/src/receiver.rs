@@ -24,15 +24,22 @@ impl Receiver {
     /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit closes
     /// its listener after the first connection, so it refuses a group's second link.
     pub fn srt_test_live_groups(uri: &str, capture: &Path) -> Receiver {
-        let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
-            .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
-        let binary = Path::new(&prefix).join("bin/srt-test-live");
-        assert!(
-            binary.exists(),
-            "{} is missing: run scripts/setup.sh",
-            binary.display()
-        );
-        Receiver::srt_app(&binary, &[uri, "file://con"], capture)
+        Receiver::srt_app(&srt_test_live(), &[uri, "file://con"], capture)
+    }
+
+    /// As `srt_test_live_groups`, on a test host (inside its network namespace).
+    pub fn srt_test_live_groups_on(
+        host: &crate::netns::TestHost,
+        uri: &str,
+        capture: &Path,
+    ) -> Receiver {
+        let binary = srt_test_live();
+        let binary = binary.to_str().unwrap_or_default();
+        Receiver::srt_app(
+            Path::new("ip"),
+            &["netns", "exec", &host.name, binary, uri, "file://con"],
+            capture,
+        )
     }
 
     /// One of libsrt's apps receiving into `capture` (its stdout), its log beside it.
@@ -165,4 +172,17 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// libsrt's `srt-test-live`, from the build with socket groups.
+fn srt_test_live() -> std::path::PathBuf {
+    let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
+        .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
+    let binary = Path::new(&prefix).join("bin/srt-test-live");
+    assert!(
+        binary.exists(),
+        "{} is missing: run scripts/setup.sh",
+        binary.display()
+    );
+    binary
 }
