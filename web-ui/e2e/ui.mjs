@@ -282,6 +282,37 @@ try {
   const storedOut = (await (await page.request.get(`${base}/api/v1/config?include_secrets=true`)).json()).channels[0].outputs[0];
   check(storedOut.passphrase === PASSPHRASE, 'the stored passphrase is unchanged');
 
+  step('an SRT group output: a bad link address is named, then two links are saved and shown');
+  await bitrate.fill('1200');
+  await page.locator('input[name="outputs[0].passphrase"]').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Add SRT group output' }).click();
+  const groupPort = String(srtPort + 2);
+  for (const j of [0, 1]) {
+    await page.locator(`input[name="outputs[1].links[${j}].address"]`).fill('127.0.0.1');
+    await page.locator(`input[name="outputs[1].links[${j}].port"]`).fill(groupPort);
+  }
+  await page.locator('input[name="outputs[1].links[1].bind"]').fill('wan2');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  const bindError = page.locator('[id="err-outputs[1].links[1].bind"]');
+  await bindError.waitFor();
+  check(/local IP address/.test(await bindError.textContent()), `the bad bind address is named at its link (${await bindError.textContent()})`);
+  check((await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs.length === 1, 'nothing was saved');
+  await page.locator('input[name="outputs[1].links[1].bind"]').fill('127.0.0.1');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  await page.getByText('Saved and applied.').waitFor();
+  const group = (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs[1];
+  check(group.type === 'srt_group' && group.mode === 'broadcast' && group.links.length === 2, `the group output is stored (${JSON.stringify(group)})`);
+  check(group.links[0].bind === undefined && group.links[1].bind === '127.0.0.1', 'an empty bind is left out, a filled one kept');
+  await page.getByRole('link', { name: 'Dashboard' }).first().click();
+  await card.getByRole('button', { name: 'Start studio' }).click();
+  const linkRow = card.locator('[data-output="out2"] [data-link="1"]');
+  await linkRow.waitFor({ timeout: 20000 });
+  const linkText = await linkRow.textContent();
+  check(linkText.includes(`127.0.0.1:${groupPort} from 127.0.0.1`) && /CONNECTING|DOWN/.test(linkText), `the card shows each link and its state (${linkText.trim()})`);
+  await shot(page, '05b-srt-group');
+  await card.getByRole('button', { name: 'Stop studio' }).click();
+  await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'the channel is stopped again');
+
   step('system page: version, hardware, users, tokens, audit, events');
   await page.getByRole('link', { name: 'System' }).click();
   await page.getByTestId('version').waitFor();

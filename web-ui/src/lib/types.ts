@@ -84,6 +84,16 @@ export interface OutputLive {
   send_rate_bps: number;
   last_error?: string | null;
   srt?: SrtLive | null;
+  /** An SRT group output's member links, in the order configured. */
+  links?: SrtGroupLinkLive[];
+}
+
+export interface SrtGroupLinkLive {
+  address: string;
+  bind?: string | null;
+  /** connecting, active, standby or down */
+  state: string;
+  srt: SrtLive;
 }
 
 export interface ChannelLive {
@@ -164,6 +174,19 @@ export type Output =
       mode: 'caller' | 'listener' | 'rendezvous';
       address?: string;
       port: number;
+      latency_ms?: number;
+      passphrase?: string | null;
+      encryption?: string;
+      stream_id?: string | null;
+      fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
+      renditions?: string[] | null;
+      copy_of?: string | null;
+    }
+  | {
+      type: 'srt_group';
+      name: string;
+      mode: 'broadcast' | 'backup';
+      links: { address: string; port: number; bind?: string; weight?: number }[];
       latency_ms?: number;
       passphrase?: string | null;
       encryption?: string;
