@@ -11,7 +11,7 @@ LICENSE = "MIT | Apache-2.0"
 LIC_FILES_CHKSUM = "file://Cargo.toml;beginline=8;endline=8;md5=86b31c7756a1a7962f28b62856ed4f05"
 CVE_PRODUCT = "feedline"
 
-DEPENDS += "feedline-webui ffmpeg glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base"
+DEPENDS += "feedline-webui ffmpeg glib-2.0 gmp gnutls gstreamer1.0 gstreamer1.0-plugins-base nettle srt"
 
 PV .= "+git"
 
@@ -27,6 +27,8 @@ inherit cargo cargo-update-recipe-crates pkgconfig systemd useradd
 CARGO_BUILD_FLAGS += "-p feedline"
 # The web UI is built by feedline-webui; the binary embeds it at compile time.
 export FEEDLINE_UI_DIST = "${STAGING_DATADIR}/feedline-webui"
+# SRT group outputs link libsrt statically, built with socket groups (srt_%.bbappend).
+export FEEDLINE_SRT_LIBDIR = "${STAGING_LIBDIR}"
 
 USERADD_PACKAGES = "${PN}"
 GROUPADD_PARAM:${PN} = "--system render"
