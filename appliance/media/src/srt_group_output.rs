@@ -109,7 +109,12 @@ impl GroupSender {
                         if back > 0 {
                             info!(output = %label, links = back, "SRT group links reconnected");
                         }
-                        std::thread::sleep(RELINK_INTERVAL);
+                        // In steps, so that stopping the output (SIGTERM: 2 s in all) waits at
+                        // most one connect timeout here.
+                        let until = std::time::Instant::now() + RELINK_INTERVAL;
+                        while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
                     }
                 })
                 .map_err(|e| format!("cannot start the link monitor: {e}"))?
@@ -136,7 +141,7 @@ impl GroupSender {
 impl Drop for GroupSender {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // At most one connect timeout plus one interval.
+        // At most one connect timeout (a dead link being called).
         if let Some(thread) = self.relinker.take() {
             let _ = thread.join();
         }
