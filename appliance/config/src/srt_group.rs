@@ -15,15 +15,6 @@ pub enum SrtGroupMode {
     Backup,
 }
 
-impl SrtGroupMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SrtGroupMode::Broadcast => "broadcast",
-            SrtGroupMode::Backup => "backup",
-        }
-    }
-}
-
 /// One member link of the group, always a caller to the receiver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -164,6 +164,14 @@ fn check_address(errors: &mut Errors, path: String, address: &str) {
     }
 }
 
+/// An address we send to: a host or IP address, and not "any".
+fn check_receiver_address(errors: &mut Errors, path: String, address: &str) {
+    check_address(errors, path.clone(), address);
+    if address == "0.0.0.0" || address == "::" {
+        errors.push(path, "needs the receiver's address");
+    }
+}
+
 fn check_port(errors: &mut Errors, path: String, port: u16) {
     if port == 0 {
         errors.push(path, "must be between 1 and 65535");
@@ -611,10 +619,7 @@ fn check_transport(
             port,
             buffer_ms,
         } => {
-            check_address(errors, format!("{oat}.address"), address);
-            if address == "0.0.0.0" || address == "::" {
-                errors.push(format!("{oat}.address"), "needs the receiver's address");
-            }
+            check_receiver_address(errors, format!("{oat}.address"), address);
             check_port(errors, format!("{oat}.port"), *port);
             if port % 2 == 1 || *port == u16::MAX - 1 {
                 errors.push(
@@ -625,10 +630,7 @@ fn check_transport(
             errors.range(format!("{oat}.buffer_ms"), *buffer_ms, RIST_BUFFER_MS);
         }
         OutputTransport::Rtp { address, port, fec } => {
-            check_address(errors, format!("{oat}.address"), address);
-            if address == "0.0.0.0" || address == "::" {
-                errors.push(format!("{oat}.address"), "needs the receiver's address");
-            }
+            check_receiver_address(errors, format!("{oat}.address"), address);
             check_port(errors, format!("{oat}.port"), *port);
             if let Some(fec) = fec {
                 if *port > u16::MAX - 4 {
@@ -701,10 +703,7 @@ fn check_group_links(
     }
     for (li, link) in links.iter().enumerate() {
         let lat = format!("{oat}.links[{li}]");
-        check_address(errors, format!("{lat}.address"), &link.address);
-        if link.address == "0.0.0.0" || link.address == "::" {
-            errors.push(format!("{lat}.address"), "needs the receiver's address");
-        }
+        check_receiver_address(errors, format!("{lat}.address"), &link.address);
         check_port(errors, format!("{lat}.port"), link.port);
         if let Some(bind) = &link.bind {
             if bind.parse::<std::net::IpAddr>().is_err() {

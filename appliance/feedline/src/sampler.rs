@@ -164,7 +164,7 @@ impl Sampler {
                             .map(|l| SrtGroupLinkLive {
                                 address: l.address.clone(),
                                 bind: l.bind.clone(),
-                                state: l.state.to_string(),
+                                state: l.state.as_str().to_string(),
                                 srt: srt_live(&l.stats),
                             })
                             .collect(),

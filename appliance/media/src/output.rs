@@ -12,6 +12,7 @@ use crate::srt_group_output::{self, GroupSender};
 use crate::status::{OutputState, OutputStatus, SrtLinkStats};
 use crate::transport;
 use feedline_config::{Output, OutputTransport};
+use feedline_srt::LinkState;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -407,14 +408,14 @@ impl Runner {
         configured: &[feedline_config::SrtGroupLink],
     ) -> Ended {
         lock(&self.shared.status).group_links =
-            srt_group_output::links_without_group(configured, "connecting");
+            srt_group_output::links_without_group(configured, LinkState::Connecting);
         let sender = match srt_group_output::group_settings(&self.output.transport)
             .and_then(|settings| GroupSender::connect(settings, self.output.name.clone()))
         {
             Ok(sender) => sender,
             Err(reason) => {
                 lock(&self.shared.status).group_links =
-                    srt_group_output::links_without_group(configured, "down");
+                    srt_group_output::links_without_group(configured, LinkState::Down);
                 return Ended::Failed(reason);
             }
         };
@@ -448,9 +449,7 @@ impl Runner {
             if Instant::now() >= next_stats {
                 next_stats = Instant::now() + Duration::from_millis(250);
                 let links = srt_group_output::link_statuses(configured, &sender.links());
-                let up = links
-                    .iter()
-                    .any(|l| matches!(l.state, "active" | "standby"));
+                let up = links.iter().any(|l| l.state.is_up());
                 lock(&self.shared.status).group_links = links;
                 // Connected while any link carries the stream; the group itself tells a send
                 // that no link took apart, and that fails the attempt.
@@ -462,7 +461,7 @@ impl Runner {
         let _ = pipeline.set_state(gst::State::Null);
         // The group closes with this attempt: none of its links carries anything now.
         for link in &mut lock(&self.shared.status).group_links {
-            link.state = "down";
+            link.state = LinkState::Down;
         }
         outcome
     }

@@ -107,7 +107,7 @@ impl GroupSender {
                     while !stop.load(Ordering::Relaxed) {
                         let back = group.maintain();
                         if back > 0 {
-                            info!(output = %label, links = back, "SRT group links reconnected");
+                            info!(output = %label, links = back, "SRT group links dialled again");
                         }
                         // In steps, so that stopping the output (SIGTERM: 2 s in all) waits at
                         // most one connect timeout here.
@@ -156,12 +156,7 @@ pub fn link_statuses(configured: &[SrtGroupLink], links: &[LinkStatus]) -> Vec<G
         .map(|(config, link)| GroupLinkStatus {
             address: format!("{}:{}", config.address, config.port),
             bind: config.bind.clone(),
-            state: match link.state {
-                LinkState::Connecting => "connecting",
-                LinkState::Active => "active",
-                LinkState::Standby => "standby",
-                LinkState::Down => "down",
-            },
+            state: link.state,
             stats: SrtLinkStats {
                 rtt_ms: link.rtt_ms,
                 send_rate_mbps: link.send_rate_mbps,
@@ -176,10 +171,7 @@ pub fn link_statuses(configured: &[SrtGroupLink], links: &[LinkStatus]) -> Vec<G
 }
 
 /// Status of each configured link while there is no group to ask (connecting, or failed).
-pub fn links_without_group(
-    configured: &[SrtGroupLink],
-    state: &'static str,
-) -> Vec<GroupLinkStatus> {
+pub fn links_without_group(configured: &[SrtGroupLink], state: LinkState) -> Vec<GroupLinkStatus> {
     configured
         .iter()
         .map(|config| GroupLinkStatus {

@@ -63,8 +63,8 @@ pub struct GroupLinkStatus {
     pub address: String,
     /// The local address the link sends from, when one is configured.
     pub bind: Option<String>,
-    /// `connecting`, `active` (carrying the stream), `standby` (backup mode) or `down`.
-    pub state: &'static str,
+    /// Connecting, active (carrying the stream), standby (backup mode) or down.
+    pub state: feedline_srt::LinkState,
     pub stats: SrtLinkStats,
 }
 

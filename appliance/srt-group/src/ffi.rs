@@ -189,6 +189,7 @@ extern "C" {
         clear: c_int,
         instantaneous: c_int,
     ) -> c_int;
+    pub fn srt_getsockname(u: SrtSocket, name: *mut sockaddr, namelen: *mut c_int) -> c_int;
     pub fn srt_getlasterror_str() -> *const c_char;
     pub fn srt_close(u: SrtSocket) -> c_int;
 }
@@ -283,10 +284,8 @@ fn storage(addr: &std::net::SocketAddr) -> (sockaddr_storage, c_int) {
     (out, len as c_int)
 }
 
-/// The socket address in a `sockaddr_storage`, if it is IPv4 or IPv6: the tests read back
-/// what `storage` wrote.
-#[cfg(test)]
-fn socket_addr(storage: &sockaddr_storage) -> Option<std::net::SocketAddr> {
+/// The socket address in a `sockaddr_storage` libsrt filled, if it is IPv4 or IPv6.
+pub fn socket_addr(storage: &sockaddr_storage) -> Option<std::net::SocketAddr> {
     match c_int::from(storage.ss_family) {
         libc::AF_INET => {
             // SAFETY: the family says the storage holds a sockaddr_in.
@@ -358,6 +357,19 @@ pub fn send(u: SrtSocket, payload: &[u8]) -> c_int {
     };
     // SAFETY: `len` live bytes; a null message control asks for the defaults.
     unsafe { srt_sendmsg2(u, payload.as_ptr().cast(), len, std::ptr::null_mut()) }
+}
+
+/// The local address a socket is bound to.
+pub fn local_addr(u: SrtSocket) -> Option<std::net::SocketAddr> {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut out: sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<sockaddr_storage>() as c_int;
+    // SAFETY: a live, exclusively borrowed storage of `len` bytes; libsrt writes at most that.
+    let r = unsafe { srt_getsockname(u, (&mut out as *mut sockaddr_storage).cast(), &mut len) };
+    if r == SRT_ERROR {
+        return None;
+    }
+    socket_addr(&out)
 }
 
 /// A member socket's statistics since it connected.

@@ -3,7 +3,6 @@
 
 use crate::ffi;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 /// How the group uses its links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +64,22 @@ pub enum LinkState {
     Down,
 }
 
+impl LinkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Connecting => "connecting",
+            LinkState::Active => "active",
+            LinkState::Standby => "standby",
+            LinkState::Down => "down",
+        }
+    }
+
+    /// Connected to the receiver, carrying the stream or ready to.
+    pub fn is_up(self) -> bool {
+        matches!(self, LinkState::Active | LinkState::Standby)
+    }
+}
+
 /// What status and metrics show per link.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkStatus {
@@ -85,10 +100,6 @@ pub struct LinkStatus {
 pub struct SrtGroup {
     id: ffi::SrtSocket,
     settings: GroupSettings,
-    /// Each configured link's member socket, as its latest connection made it. Links are told
-    /// apart by socket, not by peer: two links may reach the same receiver address from
-    /// different local addresses.
-    member_ids: Mutex<Vec<ffi::SrtSocket>>,
 }
 
 impl SrtGroup {
@@ -105,12 +116,7 @@ impl SrtGroup {
             ffi::cleanup();
             return Err(SrtError::Create(error));
         }
-        let links = settings.links.len();
-        let group = SrtGroup {
-            id,
-            settings,
-            member_ids: Mutex::new(vec![ffi::SRT_INVALID_SOCK; links]),
-        };
+        let group = SrtGroup { id, settings };
         group.configure()?;
         let mut endpoints: Vec<_> = group
             .settings
@@ -118,9 +124,7 @@ impl SrtGroup {
             .iter()
             .map(|l| ffi::prepare_endpoint(l.bind, &l.peer, l.weight))
             .collect();
-        let connected = ffi::connect_group(group.id, &mut endpoints);
-        *group.ids() = endpoints.iter().map(|e| e.id).collect();
-        if connected == ffi::SRT_ERROR {
+        if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
             return Err(SrtError::Connect(ffi::last_error()));
         }
         Ok(group)
@@ -184,13 +188,31 @@ impl SrtGroup {
     /// Each configured link's state and its member in the group, if libsrt still has one.
     fn members(&self) -> Vec<(LinkState, Option<ffi::SrtSockGroupData>)> {
         let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
-        let ids = self.ids().clone();
-        ids.iter()
-            .map(|id| {
-                let member = members
+        // Each member with its local address, once: a link is told apart by where it goes and
+        // where it comes from (two links may call one receiver address from two interfaces).
+        let mut unclaimed: Vec<_> = members
+            .iter()
+            .map(|m| (*m, ffi::local_addr(m.id)))
+            .collect();
+        self.settings
+            .links
+            .iter()
+            .map(|link| {
+                let ours = |(m, local): &(ffi::SrtSockGroupData, Option<SocketAddr>)| {
+                    ffi::socket_addr(&m.peeraddr) == Some(link.peer)
+                        && link
+                            .bind
+                            .is_none_or(|b| local.map(|l| l.ip()) == Some(b.ip()))
+                };
+                // A broken member lingers beside the one that replaced it: the live one counts.
+                let alive = |(m, _): &(ffi::SrtSockGroupData, Option<SocketAddr>)| {
+                    m.memberstate != ffi::SRT_GST_BROKEN
+                };
+                let position = unclaimed
                     .iter()
-                    .find(|m| m.id == *id && *id != ffi::SRT_INVALID_SOCK)
-                    .copied();
+                    .position(|c| ours(c) && alive(c))
+                    .or_else(|| unclaimed.iter().position(ours));
+                let member = position.map(|p| unclaimed.remove(p).0);
                 let state = match member {
                     None => LinkState::Down,
                     Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
@@ -204,33 +226,23 @@ impl SrtGroup {
             .collect()
     }
 
-    /// Reconnects the links that are down: libsrt removes a broken member from its group and
-    /// never re-establishes it itself. Returns how many came back.
+    /// Dials the links that are down again: libsrt removes a broken member from its group and
+    /// never re-establishes it itself. Returns how many dials libsrt accepted; once the group
+    /// is connected, libsrt finishes a dial in the background, so one to a dead path is
+    /// accepted too, fails later, and is dialled again.
     pub fn maintain(&self) -> usize {
-        let down: Vec<usize> = self
-            .members()
-            .iter()
-            .enumerate()
-            .filter(|(_, (state, _))| *state == LinkState::Down)
-            .map(|(i, _)| i)
-            .collect();
-        down.into_iter()
-            .filter(|&i| {
-                let link = &self.settings.links[i];
-                let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
-                let connected = ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR;
-                if let Some(id) = self.ids().get_mut(i) {
-                    *id = endpoint[0].id;
-                }
-                connected
-            })
-            .count()
-    }
-
-    fn ids(&self) -> std::sync::MutexGuard<'_, Vec<ffi::SrtSocket>> {
-        self.member_ids
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let states = self.members();
+        let mut dialled = 0;
+        for ((state, _), link) in states.iter().zip(&self.settings.links) {
+            if *state != LinkState::Down {
+                continue;
+            }
+            let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
+            if ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR {
+                dialled += 1;
+            }
+        }
+        dialled
     }
 }
 

@@ -167,34 +167,30 @@ export type Input =
 
 export type InputType = Input['type'];
 
+/** What an SRT output and an SRT group output share. */
+interface SrtOptions {
+  name: string;
+  latency_ms?: number;
+  passphrase?: string | null;
+  encryption?: string;
+  stream_id?: string | null;
+  fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
+  renditions?: string[] | null;
+  copy_of?: string | null;
+}
+
 export type Output =
-  | {
+  | (SrtOptions & {
       type: 'srt';
-      name: string;
       mode: 'caller' | 'listener' | 'rendezvous';
       address?: string;
       port: number;
-      latency_ms?: number;
-      passphrase?: string | null;
-      encryption?: string;
-      stream_id?: string | null;
-      fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
-      renditions?: string[] | null;
-      copy_of?: string | null;
-    }
-  | {
+    })
+  | (SrtOptions & {
       type: 'srt_group';
-      name: string;
       mode: 'broadcast' | 'backup';
       links: { address: string; port: number; bind?: string; weight?: number }[];
-      latency_ms?: number;
-      passphrase?: string | null;
-      encryption?: string;
-      stream_id?: string | null;
-      fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
-      renditions?: string[] | null;
-      copy_of?: string | null;
-    }
+    })
   | {
       type: 'udp';
       name: string;
