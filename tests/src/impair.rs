@@ -46,6 +46,15 @@ impl Impairment {
     }
 }
 
+/// The relay seed a test uses: its own `default`, or `FEEDLINE_IMPAIR_SEED` plus `default`, so
+/// a measurement can be repeated over other loss patterns (the seed fixes which packets drop).
+pub fn seed(default: u64) -> u64 {
+    std::env::var("FEEDLINE_IMPAIR_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(default, |s| s.wrapping_mul(1000).wrapping_add(default))
+}
+
 /// Packet counts of one direction.
 #[derive(Debug, Default)]
 pub struct DirectionStats {

@@ -3,7 +3,7 @@
 //! each link's state and figures are turned into status.
 
 use crate::status::{GroupLinkStatus, SrtLinkStats};
-use crate::transport::SRT_CONNECT_TIMEOUT_MS;
+use crate::transport::{SRT_CONNECT_TIMEOUT_MS, SRT_RETRANSMIT_ALGORITHM};
 use feedline_config::{OutputTransport, SrtGroupLink, SrtGroupMode};
 use feedline_srt::{GroupMode, GroupSettings, Link, LinkState, LinkStatus, SrtGroup};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -57,6 +57,7 @@ pub fn group_settings(transport: &OutputTransport) -> Result<GroupSettings, Stri
         stream_id: stream_id.clone(),
         packet_filter: fec.map(|f| f.packet_filter()),
         connect_timeout_ms: SRT_CONNECT_TIMEOUT_MS,
+        retransmit_algorithm: SRT_RETRANSMIT_ALGORITHM,
     })
 }
 
@@ -255,6 +256,8 @@ mod tests {
             settings.packet_filter.as_deref(),
             Some("fec,cols:10,rows:5,layout:staircase,arq:onreq")
         );
+        // Like the plain SRT output: every loss report answered.
+        assert_eq!(settings.retransmit_algorithm, 0);
     }
 
     #[test]

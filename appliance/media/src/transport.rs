@@ -5,6 +5,13 @@ use feedline_config::{OutputTransport, SrtMode};
 
 /// How long one caller connection attempt waits for the handshake.
 pub const SRT_CONNECT_TIMEOUT_MS: u32 = 1000;
+/// libsrt's `SRTO_RETRANSMITALGO`: 0 answers every loss report the receiver sends, 1 (libsrt's
+/// default since 1.5) ignores a report for a packet retransmitted less than an RTT ago. The
+/// receiver repeats its reports every half RTT, so within a latency of a few RTTs 1 gives a lost
+/// packet about half the retransmissions. Measured (issue #5, 5 % loss both ways, 50 ms RTT,
+/// latency 200 ms, 60 s): with 1, three of five loss patterns lost 1-2 packets; with 0, none in
+/// ten runs. The cost: 9-11 % of packets retransmitted instead of 5 %, on a link losing 5 %.
+pub const SRT_RETRANSMIT_ALGORITHM: u32 = 0;
 /// TS buffers an SRT group output holds between the pipeline and the group's sender.
 const GROUP_QUEUE_BUFFERS: u32 = 64;
 
@@ -28,10 +35,10 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             };
             // The passphrase never goes into the URI, which shows up in logs.
             let mut uri = format!(
-                "srt://{host}:{port}?mode={}&conntimeo={SRT_CONNECT_TIMEOUT_MS}",
+                "srt://{host}:{port}?mode={}&conntimeo={SRT_CONNECT_TIMEOUT_MS}&retransmitalgo={SRT_RETRANSMIT_ALGORITHM}",
                 mode.as_str()
             );
-            // srtsink passes URI options it knows to libsrt (`packetfilter` among them).
+            // srtsink passes URI options it knows to libsrt (`retransmitalgo`, `packetfilter`).
             if let Some(fec) = fec {
                 uri.push_str(&format!("&packetfilter={}", fec.packet_filter()));
             }

@@ -32,7 +32,10 @@ fn srt_caller_with_passphrase_and_stream_id() {
     );
     assert_eq!(spec.factory, "srtsink");
     let uri = spec.property("uri").expect("uri");
-    assert_eq!(uri, "srt://198.51.100.20:5000?mode=caller&conntimeo=1000");
+    assert_eq!(
+        uri,
+        "srt://198.51.100.20:5000?mode=caller&conntimeo=1000&retransmitalgo=0"
+    );
     assert!(!uri.contains("secret"));
     assert_eq!(spec.property("passphrase"), Some("a-very-secret-key"));
     assert_eq!(spec.property("pbkeylen"), Some("32"));
@@ -63,7 +66,7 @@ fn srt_rendezvous_binds_its_own_port_and_ipv6_is_bracketed() {
     };
     assert_eq!(
         sink_spec(&v6, "o").property("uri"),
-        Some("srt://[::]:9000?mode=listener&conntimeo=1000")
+        Some("srt://[::]:9000?mode=listener&conntimeo=1000&retransmitalgo=0")
     );
 }
 
@@ -80,7 +83,7 @@ fn srt_fec_goes_to_libsrt_as_its_packet_filter() {
     }
     assert_eq!(
         sink_spec(&transport, "o").property("uri"),
-        Some("srt://198.51.100.20:5000?mode=listener&conntimeo=1000&packetfilter=fec,cols:10,rows:5,layout:staircase,arq:onreq")
+        Some("srt://198.51.100.20:5000?mode=listener&conntimeo=1000&retransmitalgo=0&packetfilter=fec,cols:10,rows:5,layout:staircase,arq:onreq")
     );
 }
 

@@ -19,6 +19,7 @@ pub const SRTO_PBKEYLEN: c_int = 27;
 pub const SRTO_CONNTIMEO: c_int = 36;
 pub const SRTO_STREAMID: c_int = 46;
 pub const SRTO_PACKETFILTER: c_int = 60;
+pub const SRTO_RETRANSMITALGO: c_int = 61;
 
 // SRT_SOCKSTATUS values.
 pub const SRTS_CONNECTING: c_int = 4;

@@ -35,6 +35,9 @@ pub struct GroupSettings {
     /// libsrt packet filter, e.g. `fec,cols:10,rows:5`.
     pub packet_filter: Option<String>,
     pub connect_timeout_ms: u32,
+    /// `SRTO_RETRANSMITALGO`: 0 answers every loss report, 1 (libsrt's default) skips reports
+    /// for packets retransmitted less than an RTT ago.
+    pub retransmit_algorithm: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -142,6 +145,11 @@ impl SrtGroup {
         };
         int("latency", ffi::SRTO_LATENCY, s.latency_ms)?;
         int("connect_timeout", ffi::SRTO_CONNTIMEO, s.connect_timeout_ms)?;
+        int(
+            "retransmitalgo",
+            ffi::SRTO_RETRANSMITALGO,
+            s.retransmit_algorithm,
+        )?;
         if let Some(passphrase) = &s.passphrase {
             text("passphrase", ffi::SRTO_PASSPHRASE, passphrase)?;
             int("pbkeylen", ffi::SRTO_PBKEYLEN, s.key_bytes)?;
