@@ -176,7 +176,7 @@ fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
     }
     let packets = assert_whole(&mut setup);
     for (i, relay) in setup.relays.iter().enumerate() {
-        let loss = relay.backward.loss_fraction();
+        let loss = relay.forward.loss_fraction();
         assert!(
             (0.07..0.13).contains(&loss),
             "path {i} loss to the receiver {loss:.3}"
