@@ -2,6 +2,7 @@
 //! librist's `ristreceiver` and by ffmpeg's `rist` input. Loss comes from the project's relay on
 //! both the RTP and the RTCP port, so retransmission requests are lost too.
 
+use feedline_tests::api::{scrape_checked_metrics, set_up_admin, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::impair::{even_port_pair, Impairment, Relay};
@@ -102,7 +103,10 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
     let rtp = Relay::start_on(front_rtp, server(rx_port), link, link, 5);
     let rtcp = Relay::start_on(front_rtcp, server(rx_port + 1), link, link, 6);
 
-    let app = Appliance::start(&two_rung_config(&rist_output(relay_port)));
+    require_tool("promtool");
+    let deployment = Deployment::two_rung(dir.path(), false, "", &rist_output(relay_port));
+    let app = deployment.start();
+    let (admin, _) = set_up_admin(&deployment, &app);
     app.wait_for_log(&["channel running"], Duration::from_secs(10))
         .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
     let until = Instant::now() + Duration::from_secs(15);
@@ -120,6 +124,10 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
     std::thread::sleep(JOIN);
     let settled_at = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as usize / 188 * 188;
     std::thread::sleep(Duration::from_secs(seconds()));
+    // What the appliance says about the link, beside what the relay counted on the RTP port.
+    let into_rtp_path = rtp.forward.received.load(Ordering::Relaxed);
+    let status = admin.get("/api/v1/status").json();
+    let metrics = scrape_checked_metrics(deployment.ports, None);
     stop.store(true, Ordering::Relaxed);
     let bytes = capturing.join().expect("capture thread");
     let all = std::fs::read(&capture).expect("capture");
@@ -140,12 +148,48 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
         rtcp.backward.received.load(Ordering::Relaxed) > 0,
         "the receiver sent no RTCP back"
     );
+    let rist = &status["channels"][0]["outputs"][0]["rist"];
+    let figure = |field: &str| {
+        rist[field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no rist.{field} in the output's status: {status}"))
+    };
+    let (sent, retransmitted) = (figure("packets_sent"), figure("packets_retransmitted"));
+    // ristsink's RTT comes from RTCP receiver reports, which librist does not fill (it
+    // measures RTT with RIST echo requests): unknown is shown as null, never as 0.
+    let rtt_ms = rist["rtt_ms"].as_f64();
+    // Originals and retransmissions all cross the RTP path; status is refreshed every second,
+    // so it may lag the relay's count by a second of packets (about 3 %).
+    let through = into_rtp_path as f64;
+    assert!(
+        (through * 0.9..=through * 1.01).contains(&(sent + retransmitted)),
+        "status says {sent} sent + {retransmitted} retransmitted; the RTP path carried {through}"
+    );
+    assert!(
+        retransmitted > 0.0,
+        "2 % loss but no retransmission in status: {rist}"
+    );
+    assert!(
+        rtt_ms.is_none_or(|ms| (40.0..200.0).contains(&ms)),
+        "RIST RTT {rtt_ms:?} ms on a 50 ms RTT path"
+    );
+    assert_eq!(
+        rtt_ms.is_some(),
+        metrics.contains("feedline_rist_rtt_seconds{"),
+        "the RTT metric is there exactly when status knows the RTT"
+    );
+    for series in [
+        "feedline_rist_packets_sent_total{channel=\"test\",output=\"rist\"}",
+        "feedline_rist_packets_retransmitted_total{channel=\"test\",output=\"rist\"}",
+    ] {
+        assert!(metrics.contains(series), "no {series} in:\n{metrics}");
+    }
     let report = assert_ts_continuity(&capture);
     let packets = feedline_tests::analysis::packets(&capture, 0);
     let gaps = feedline_tests::analysis::dts_gaps(&packets, 4500);
     assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
     println!(
-        "rist 2% loss both ways, 50 ms RTT, {} s: {bytes} bytes, {} TS packets, 0 continuity errors; relay dropped {} of {} RTP packets",
+        "rist 2% loss both ways, 50 ms RTT, {} s: {bytes} bytes, {} TS packets, 0 continuity errors; relay dropped {} of {} RTP packets; status: {sent} sent, {retransmitted} retransmitted, RTT {rtt_ms:?} ms",
         seconds(),
         report.packets,
         rtp.forward.dropped.load(Ordering::Relaxed),

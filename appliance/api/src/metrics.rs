@@ -205,7 +205,7 @@ fn per_channel<'a, T>(
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
     use crate::status::{
         AudioLevelLive, ChannelLive, FailoverInputLive, FailoverLive, OutputLive, RenditionLive,
-        SrtLive,
+        RistLive, SrtLive,
     };
     let mut root = Registry::default();
     process_metrics(&mut root);
@@ -561,6 +561,43 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 "SRT packets dropped as too late to send",
                 None,
                 |s| s.packets_dropped,
+            ),
+        ],
+    );
+
+    let rist_outputs: Vec<(Labels, &RistLive)> = outputs
+        .iter()
+        .filter_map(|(l, o)| o.rist.as_ref().map(|r| (l.clone(), r)))
+        .collect();
+    let rist_rtts: Vec<(Labels, &f64)> = outputs
+        .iter()
+        .filter_map(|(l, o)| o.rist.as_ref()?.rtt_ms.as_ref().map(|r| (l.clone(), r)))
+        .collect();
+    gauges(
+        reg,
+        &rist_rtts,
+        &[(
+            "rist_rtt",
+            "RIST round-trip time from the receiver's RTCP receiver reports",
+            Some(Unit::Seconds),
+            |ms| *ms / 1000.0,
+        )],
+    );
+    counters(
+        reg,
+        &rist_outputs,
+        &[
+            (
+                "rist_packets_sent",
+                "RIST original packets sent",
+                None,
+                |r| r.packets_sent,
+            ),
+            (
+                "rist_packets_retransmitted",
+                "RIST packets retransmitted on the receiver's NACKs",
+                None,
+                |r| r.packets_retransmitted,
             ),
         ],
     );

@@ -123,6 +123,8 @@ pub struct OutputLive {
     /// TS bits per second handed to the transport over the last sampling interval.
     pub send_rate_bps: f64,
     pub srt: Option<SrtLive>,
+    /// A RIST output's figures (ristsink's, summed over its bonds).
+    pub rist: Option<RistLive>,
     /// An SRT group output's member links, in the order configured; empty for other outputs.
     pub links: Vec<SrtGroupLinkLive>,
 }
@@ -149,6 +151,18 @@ pub struct SrtLive {
     pub packets_retransmitted: u64,
     pub packets_dropped: u64,
     pub negotiated_latency_ms: u64,
+}
+
+/// A RIST output's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RistLive {
+    /// Original RTP packets sent (retransmissions not included).
+    pub packets_sent: u64,
+    /// Packets sent again on the receiver's NACKs.
+    pub packets_retransmitted: u64,
+    /// Round-trip time from the receiver's RTCP receiver reports; null while none carries one
+    /// (librist's `ristreceiver` and ffmpeg never do: they measure RTT with RIST echo requests).
+    pub rtt_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]

@@ -3,7 +3,8 @@
 
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
-    FailoverLive, InputLive, OutputLive, RenditionLive, SrtGroupLinkLive, SrtLive, SwitchLive,
+    FailoverLive, InputLive, OutputLive, RenditionLive, RistLive, SrtGroupLinkLive, SrtLive,
+    SwitchLive,
 };
 use feedline_media::ChannelStatus;
 use feedline_store::Severity;
@@ -158,6 +159,11 @@ impl Sampler {
                         bytes_dropped: o.bytes_dropped,
                         buffer_bytes: o.buffer_bytes,
                         srt: o.srt.as_ref().map(srt_live),
+                        rist: o.rist.as_ref().map(|r| RistLive {
+                            packets_sent: r.packets_sent,
+                            packets_retransmitted: r.packets_retransmitted,
+                            rtt_ms: r.rtt_ms,
+                        }),
                         links: o
                             .group_links
                             .iter()
@@ -222,6 +228,7 @@ fn stopped_channel(
                 buffer_bytes: 0,
                 send_rate_bps: 0.0,
                 srt: None,
+                rist: None,
                 links: Vec::new(),
             })
             .collect(),

@@ -9,7 +9,7 @@ use crate::bus;
 use crate::retry;
 use crate::spec::ElementSpec;
 use crate::srt_group_output::{self, GroupSender};
-use crate::status::{OutputState, OutputStatus, SrtLinkStats};
+use crate::status::{OutputState, OutputStatus, RistLinkStats, SrtLinkStats};
 use crate::transport;
 use feedline_config::{Output, OutputTransport};
 use feedline_srt::LinkState;
@@ -353,6 +353,7 @@ impl Runner {
             let _ = appsrc.end_of_stream();
         }
         let is_srt = matches!(self.output.transport, OutputTransport::Srt { .. });
+        let is_rist = matches!(self.output.transport, OutputTransport::Rist { .. });
         if !is_srt {
             self.set_state(OutputState::Connected, None);
         }
@@ -381,6 +382,13 @@ impl Runner {
                     gst::MessageView::Error(err) => break Ended::Failed(bus::error_text(err)),
                     _ => {}
                 }
+            }
+            if is_rist && Instant::now() >= next_stats {
+                next_stats = Instant::now() + Duration::from_millis(250);
+                let stats = sink
+                    .property::<Option<gst::Structure>>("stats")
+                    .map(|s| rist_link_stats(&s));
+                lock(&self.shared.status).rist = stats;
             }
             if is_srt && Instant::now() >= next_stats {
                 next_stats = Instant::now() + Duration::from_millis(250);
@@ -539,6 +547,27 @@ fn stat_count(s: &gst::Structure, key: &str) -> Option<u64> {
         .or_else(|_| s.get::<u64>(key))
         .or_else(|_| s.get::<i32>(key).map(|v| v.max(0) as u64))
         .ok()
+}
+
+/// ristsink's `rist/x-sender-stats`: totals at the top, the round-trip time per bond (in
+/// nanoseconds, from the receiver's RTCP); the first bond's is the link's.
+fn rist_link_stats(s: &gst::Structure) -> RistLinkStats {
+    let rtt_ns = s
+        .get::<gst::glib::ValueArray>("session-stats")
+        .ok()
+        .and_then(|sessions| {
+            sessions
+                .iter()
+                .next()
+                .and_then(|v| v.get::<gst::Structure>().ok())
+        })
+        .and_then(|session| stat_count(&session, "round-trip-time"))
+        .filter(|ns| *ns > 0);
+    RistLinkStats {
+        packets_sent: stat_count(s, "sent-original-packets").unwrap_or(0),
+        packets_retransmitted: stat_count(s, "sent-retransmitted-packets").unwrap_or(0),
+        rtt_ms: rtt_ns.map(|ns| ns as f64 / 1e6),
+    }
 }
 
 fn srt_link_stats(s: &gst::Structure) -> SrtLinkStats {

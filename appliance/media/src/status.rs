@@ -40,6 +40,18 @@ pub struct SrtLinkStats {
     pub negotiated_latency_ms: u64,
 }
 
+/// RIST figures, as ristsink reports them (summed over its bonds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RistLinkStats {
+    /// Original RTP packets sent (retransmissions not included).
+    pub packets_sent: u64,
+    /// Packets sent again on the receiver's NACKs.
+    pub packets_retransmitted: u64,
+    /// From the receiver's RTCP receiver reports; `None` until one carries a round trip
+    /// (librist's receivers never do: they measure RTT with RIST's own echo requests).
+    pub rtt_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputStatus {
     pub name: String,
@@ -52,6 +64,7 @@ pub struct OutputStatus {
     /// Bytes waiting in the output's own (leaky) buffer for the transport.
     pub buffer_bytes: u64,
     pub srt: Option<SrtLinkStats>,
+    pub rist: Option<RistLinkStats>,
     /// An SRT group output: each member link, in the order configured.
     pub group_links: Vec<GroupLinkStatus>,
 }
@@ -79,6 +92,7 @@ impl OutputStatus {
             bytes_dropped: 0,
             buffer_bytes: 0,
             srt: None,
+            rist: None,
             group_links: Vec::new(),
         }
     }
