@@ -160,8 +160,8 @@ pub struct RistLive {
     pub packets_sent: u64,
     /// Packets sent again on the receiver's NACKs.
     pub packets_retransmitted: u64,
-    /// Round-trip time from the receiver's RTCP receiver reports; null while none carries one
-    /// (librist's `ristreceiver` and ffmpeg never do: they measure RTT with RIST echo requests).
+    /// Round-trip time from the receiver's RTCP receiver reports; null while unknown (with
+    /// librist's `ristreceiver` the sender had none throughout the tests).
     pub rtt_ms: Option<f64>,
 }
 

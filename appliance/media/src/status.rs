@@ -47,8 +47,8 @@ pub struct RistLinkStats {
     pub packets_sent: u64,
     /// Packets sent again on the receiver's NACKs.
     pub packets_retransmitted: u64,
-    /// From the receiver's RTCP receiver reports; `None` until one carries a round trip
-    /// (librist's receivers never do: they measure RTT with RIST's own echo requests).
+    /// From the receiver's RTCP receiver reports; `None` while ristsink has none (with librist's
+    /// `ristreceiver` it reported 0 throughout the tests).
     pub rtt_ms: Option<f64>,
 }
 
