@@ -46,6 +46,18 @@ impl Impairment {
     }
 }
 
+/// Each relay really lost `loss` (within ±30 %) of what the client (the sender, when the
+/// appliance calls) sent through it towards the server.
+pub fn assert_paths_lost(relays: &[Relay], loss: f64) {
+    for (i, relay) in relays.iter().enumerate() {
+        let measured = relay.forward.loss_fraction();
+        assert!(
+            (loss * 0.7..loss * 1.3).contains(&measured),
+            "path {i} loss to the receiver {measured:.3}"
+        );
+    }
+}
+
 /// The relay seed a test uses: its own `default`, or `FEEDLINE_IMPAIR_SEED` plus `default`, so
 /// a measurement can be repeated over other loss patterns (the seed fixes which packets drop).
 pub fn seed(default: u64) -> u64 {

@@ -175,13 +175,7 @@ fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
         );
     }
     let packets = assert_whole(&mut setup);
-    for (i, relay) in setup.relays.iter().enumerate() {
-        let loss = relay.forward.loss_fraction();
-        assert!(
-            (0.07..0.13).contains(&loss),
-            "path {i} loss to the receiver {loss:.3}"
-        );
-    }
+    impair::assert_paths_lost(&setup.relays, 0.10);
     println!(
         "broadcast group, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors; links at 3 s: {links:?}",
         seconds()

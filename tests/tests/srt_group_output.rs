@@ -187,13 +187,7 @@ fn broadcast_group_output_over_two_paths_at_10_percent_loss_each_loses_nothing()
         );
         assert!(link["srt"]["rtt_ms"].as_f64() > Some(0.0), "{link}");
     }
-    for (i, relay) in rig.relays.iter().enumerate() {
-        let loss = relay.forward.loss_fraction();
-        assert!(
-            (0.07..0.13).contains(&loss),
-            "path {i} loss to the receiver {loss:.3}"
-        );
-    }
+    impair::assert_paths_lost(&rig.relays, 0.10);
     println!(
         "appliance srt_group broadcast, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors, 0 lost frames; links: {during:?}",
         seconds()

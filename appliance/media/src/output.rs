@@ -383,15 +383,17 @@ impl Runner {
                     _ => {}
                 }
             }
-            if is_rist && Instant::now() >= next_stats {
-                next_stats = Instant::now() + Duration::from_millis(250);
+            if Instant::now() < next_stats {
+                continue;
+            }
+            next_stats = Instant::now() + Duration::from_millis(250);
+            if is_rist {
                 let stats = sink
                     .property::<Option<gst::Structure>>("stats")
                     .map(|s| rist_link_stats(&s));
                 lock(&self.shared.status).rist = stats;
             }
-            if is_srt && Instant::now() >= next_stats {
-                next_stats = Instant::now() + Duration::from_millis(250);
+            if is_srt {
                 if let Some(stats) = self.update_srt_stats(sink) {
                     if let Some(silent) = liveness.observe(&stats, Instant::now()) {
                         break Ended::Failed(format!(
