@@ -93,6 +93,11 @@ struct Setup {
 
 /// A listening receiver and one relay per path in front of it, each path `link`.
 fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
+    setup_paths(&vec![link; paths], stream_seconds)
+}
+
+/// As `setup`, path `i` impaired as `links[i]`.
+fn setup_paths(links: &[Impairment], stream_seconds: u64) -> Setup {
     require_tool("ffmpeg");
     let dir = tempfile::tempdir().expect("tempdir");
     let source = std::fs::read(test_stream(dir.path(), stream_seconds)).expect("source");
@@ -104,8 +109,10 @@ fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
     );
     std::thread::sleep(Duration::from_millis(300));
     let server: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let relays = (0..paths)
-        .map(|i| Relay::start(server, link, link, impair::seed(100 + i as u64)))
+    let relays = links
+        .iter()
+        .enumerate()
+        .map(|(i, &link)| Relay::start(server, link, link, impair::seed(100 + i as u64)))
         .collect();
     Setup {
         _dir: dir,
@@ -117,6 +124,11 @@ fn setup(paths: usize, link: Impairment, stream_seconds: u64) -> Setup {
 }
 
 fn broadcast_over(relays: &[Relay]) -> SrtGroup {
+    broadcast_with_filter(relays, None)
+}
+
+/// A broadcast group over `relays` with libsrt's packet filter `packet_filter`.
+fn broadcast_with_filter(relays: &[Relay], packet_filter: Option<&str>) -> SrtGroup {
     SrtGroup::connect(GroupSettings {
         mode: GroupMode::Broadcast,
         links: relays
@@ -131,7 +143,7 @@ fn broadcast_over(relays: &[Relay]) -> SrtGroup {
         passphrase: None,
         key_bytes: 16,
         stream_id: None,
-        packet_filter: None,
+        packet_filter: packet_filter.map(str::to_string),
         connect_timeout_ms: 3000,
         // As the appliance's outputs: answer every loss report.
         retransmit_algorithm: 0,
@@ -179,6 +191,44 @@ fn broadcast_group_over_two_paths_at_10_percent_loss_each_loses_nothing() {
     println!(
         "broadcast group, 2 paths at 10% loss both ways, 50 ms RTT, latency {LATENCY_MS} ms, {} s: {packets} TS packets, 0 continuity errors; links at 3 s: {links:?}",
         seconds()
+    );
+}
+
+/// libsrt's FEC filter runs per member link. Path A is down when the group connects (so the
+/// group starts on B alone, A's call still pending) and comes back after a second: A's FEC
+/// matrix then starts mid-stream. Both paths lose 10 % both ways; the receiver must see every
+/// packet, and every link must carry the FEC packets.
+#[test]
+fn broadcast_group_with_packet_filter_fec_loses_nothing_when_a_link_joins_mid_stream() {
+    let link = Impairment::lossy(ONE_WAY_MS, 0.10);
+    let mut setup = setup(2, link, seconds() + 2);
+    setup.relays[0].cut(true);
+    let group = broadcast_with_filter(&setup.relays, Some("fec,cols:5,rows:2,arq:always"));
+    let links = Mutex::new(Vec::new());
+    send_paced(&group, &setup.source, &AtomicBool::new(false), |s| {
+        if s == 1 {
+            setup.relays[0].cut(false);
+        }
+        if s == seconds() / 2 {
+            *links.lock().expect("links") = group.links();
+        }
+    });
+    let links = links.into_inner().expect("links");
+    let packets = assert_whole(&mut setup);
+    for link in &links {
+        assert_eq!(link.state, LinkState::Active, "{links:?}");
+    }
+    // FEC 5×2 adds a row packet per 5 and a column packet per 2 rows (70 %), on top of the
+    // stream and its retransmissions; link B has sent for the whole half-run.
+    let stream_packets = (MUX_RATE_BPS * (seconds() / 2)) as f64 / (CHUNK as f64 * 8.0);
+    assert!(
+        links[1].packets_sent as f64 > stream_packets * 1.4,
+        "link B sent {} packets for a stream of {stream_packets:.0}: no FEC? {links:?}",
+        links[1].packets_sent
+    );
+    println!(
+        "broadcast group + FEC 5x2 (ARQ always), 2 paths at 10% loss both ways, path A joining after 1 s: {packets} TS packets, 0 continuity errors; links at {} s: {links:?}",
+        seconds() / 2
     );
 }
 
