@@ -5,7 +5,7 @@
 use feedline_tests::api::{scrape_checked_metrics, set_up_admin, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
-use feedline_tests::impair::{even_port_pair, Impairment, Relay};
+use feedline_tests::impair::{self, even_port_pair, Impairment, Relay};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, two_rung_config};
 use std::io::Write;
@@ -37,9 +37,19 @@ struct RistReceiver(Child);
 
 impl RistReceiver {
     fn start(port: u16, out: u16) -> Self {
+        Self::start_on(&[port], out)
+    }
+
+    /// Listening on every one of `ports` for one flow: librist keeps the first copy of each
+    /// packet, whichever path brought it.
+    fn start_on(ports: &[u16], out: u16) -> Self {
+        let inputs: Vec<String> = ports
+            .iter()
+            .map(|p| format!("rist://@127.0.0.1:{p}"))
+            .collect();
         let child = Command::new("ristreceiver")
             .args(["-p", "0", "-S", "0", "-b", "1000"])
-            .args(["-i", &format!("rist://@127.0.0.1:{port}")])
+            .args(["-i", &inputs.join(",")])
             .args(["-o", &format!("udp://127.0.0.1:{out}")])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -194,6 +204,116 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
         report.packets,
         rtp.forward.dropped.load(Ordering::Relaxed),
         rtp.forward.received.load(Ordering::Relaxed)
+    );
+}
+
+/// One path of a bonded RIST output: a relay on the RTP port and one on the RTCP port in front
+/// of the receiver's `rx_port`, each `link` both ways.
+struct RistPath {
+    port: u16,
+    rtp: Relay,
+    rtcp: Relay,
+}
+
+impl RistPath {
+    fn to(rx_port: u16, link: Impairment, seed: u64) -> Self {
+        let (front_rtp, front_rtcp) = even_port_pair();
+        let port = front_rtp.local_addr().expect("address").port();
+        let server = |p: u16| format!("127.0.0.1:{p}").parse().expect("address");
+        RistPath {
+            port,
+            rtp: Relay::start_on(front_rtp, server(rx_port), link, link, seed),
+            rtcp: Relay::start_on(front_rtcp, server(rx_port + 1), link, link, seed + 1),
+        }
+    }
+
+    fn cut(&self, cut: bool) {
+        self.rtp.cut(cut);
+        self.rtcp.cut(cut);
+    }
+}
+
+/// Issue #5 §2's optional bonding: the output sends the same RTP over two paths (each 2 %
+/// loss both ways, 50 ms RTT) to one `ristreceiver` port, which each path reaches; path A is
+/// cut for 8 s mid-stream, then returns. The receiver must see the stream whole after the
+/// join: no continuity error, no lost frame.
+#[test]
+fn bonded_rist_keeps_the_stream_whole_while_one_path_is_cut_for_8_seconds() {
+    require_tool("ristreceiver");
+    require_tool("promtool");
+    let (rx_rtp, rx_rtcp) = even_port_pair();
+    let rx_port = rx_rtp.local_addr().expect("address").port();
+    drop((rx_rtp, rx_rtcp));
+    let out_port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("rist-bonded.ts");
+    let (stop, capturing) = capture_udp(out_port, &capture);
+    // librist keeps one flow per listening socket: a receiver takes a bonded stream on one
+    // port that every path reaches (two addresses of one host, or one address over two ISPs).
+    let _receiver = RistReceiver::start(rx_port, out_port);
+    let link = Impairment::lossy(25, 0.02);
+    let paths: Vec<RistPath> = (0..2)
+        .map(|i| RistPath::to(rx_port, link, impair::seed(70 + 10 * i)))
+        .collect();
+    let output = format!(
+        "{}bonding = [{{ address = \"127.0.0.1\", port = {} }}]\n",
+        rist_output(paths[0].port),
+        paths[1].port
+    );
+    let deployment = Deployment::two_rung(dir.path(), false, "", &output);
+    let app = deployment.start();
+    let (admin, _) = set_up_admin(&deployment, &app);
+    let until = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < 100_000 {
+        assert!(
+            Instant::now() < until,
+            "nothing recovered by ristreceiver:\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(JOIN);
+    let settled_at = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as usize / 188 * 188;
+    std::thread::sleep(Duration::from_secs(2));
+    paths[0].cut(true);
+    // Longer than librist's peer timeout (about 5 s here), so the receiver drops path A and
+    // takes it back.
+    std::thread::sleep(Duration::from_secs(8));
+    paths[0].cut(false);
+    std::thread::sleep(Duration::from_secs(5));
+    let status = admin.get("/api/v1/status").json();
+    let metrics = scrape_checked_metrics(deployment.ports, None);
+    stop.store(true, Ordering::Relaxed);
+    capturing.join().expect("capture thread");
+    let all = std::fs::read(&capture).expect("capture");
+    let settled = dir.path().join("settled.ts");
+    std::fs::write(&settled, &all[settled_at..]).expect("write settled part");
+
+    // Each path carried the whole stream: the relays saw about as many RTP packets on each
+    // (path A's sender goes on sending blind through the cut, so its relay counted those).
+    let into: Vec<f64> = paths
+        .iter()
+        .map(|p| p.rtp.forward.received.load(Ordering::Relaxed) as f64)
+        .collect();
+    assert!(
+        (into[1] * 0.95..=into[1] * 1.05).contains(&into[0]),
+        "RTP packets into path A {} and path B {}: not the same stream on both",
+        into[0],
+        into[1]
+    );
+    let rist = &status["channels"][0]["outputs"][0]["rist"];
+    assert!(rist["packets_sent"].as_u64() > Some(0), "{rist}");
+    assert!(
+        metrics.contains("feedline_rist_packets_sent_total{channel=\"test\",output=\"rist\"}"),
+        "{metrics}"
+    );
+    let report = assert_ts_continuity(&settled);
+    let packets = feedline_tests::analysis::packets(&settled, 0);
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 4500);
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    println!(
+        "bonded rist, 2 paths at 2% loss both ways, path A cut 8 s: {} TS packets after the join, 0 continuity errors, no lost frame; RTP packets into the paths {into:?}; status {rist}",
+        report.packets
     );
 }
 

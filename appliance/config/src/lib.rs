@@ -25,7 +25,7 @@ pub use frame_rate::FrameRate;
 pub use input::{DecklinkConnection, Input, SrtInputMode};
 pub use load::{parse, read_file, LoadError};
 pub use output::{
-    Encryption, Output, OutputTransport, RtpFec, SrtFec, SrtFecArq, SrtFecLayout, SrtMode,
+    Encryption, Output, OutputTransport, RistPath, RtpFec, SrtFec, SrtFecArq, SrtFecLayout, SrtMode,
 };
 pub use redact::REDACTED;
 pub use secret::Secret;

@@ -62,6 +62,9 @@ pub enum OutputTransport {
         port: u16,
         /// How long sent packets are kept for retransmission.
         buffer_ms: u32,
+        /// Broadcast bonding: the same RTP (one SSRC, the same sequence numbers) also to each
+        /// of these, over its own path; a receiver listening on all of them keeps one copy.
+        bonding: Vec<RistPath>,
     },
     /// MPEG-TS in RTP (RFC 2250), optionally with SMPTE 2022-1 FEC: column FEC packets to
     /// `port + 2`, row FEC packets to `port + 4` (what MediaConnect's RTP-FEC protocol and
@@ -73,6 +76,16 @@ pub enum OutputTransport {
     },
     /// A local TS recording.
     File { path: PathBuf },
+}
+
+/// A further path of a bonded RIST output: where the copy of the RTP goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RistPath {
+    /// The receiver's address as seen over this path.
+    pub address: String,
+    /// Even; RTCP uses the next port.
+    pub port: u16,
 }
 
 /// libsrt's built-in FEC packet filter (`SRTO_PACKETFILTER` `fec,...`): the receiver needs
@@ -215,6 +228,9 @@ enum OutputRepr {
         port: u16,
         #[serde(default = "default_rist_buffer")]
         buffer_ms: u32,
+        /// Further paths carrying the same RTP (broadcast bonding).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        bonding: Vec<RistPath>,
     },
     Rtp {
         #[schema(pattern = r"^[A-Za-z0-9_-]{1,32}$")]
@@ -323,6 +339,7 @@ impl From<OutputRepr> for Output {
                 address,
                 port,
                 buffer_ms,
+                bonding,
             } => Output {
                 name,
                 renditions,
@@ -331,6 +348,7 @@ impl From<OutputRepr> for Output {
                     address,
                     port,
                     buffer_ms,
+                    bonding,
                 },
             },
             OutputRepr::Rtp {
@@ -430,6 +448,7 @@ impl From<Output> for OutputRepr {
                 address,
                 port,
                 buffer_ms,
+                bonding,
             } => OutputRepr::Rist {
                 name,
                 renditions,
@@ -437,6 +456,7 @@ impl From<Output> for OutputRepr {
                 address,
                 port,
                 buffer_ms,
+                bonding,
             },
             OutputTransport::Rtp { address, port, fec } => OutputRepr::Rtp {
                 name,

@@ -38,6 +38,8 @@ pub const HEIGHT: (u32, u32) = (16, 4320);
 pub const SRT_LATENCY_MS: (u32, u32) = (20, 10_000);
 /// RIST retransmission buffer: librist accepts 50 ms to 30 s.
 pub const RIST_BUFFER_MS: (u32, u32) = (50, 30_000);
+/// Further paths of one bonded RIST output (the output's own address is the first).
+pub const RIST_BONDING_PATHS: usize = 3;
 pub const PASSPHRASE_CHARS: (usize, usize) = (10, 79);
 /// Member links of one SRT group.
 pub const SRT_GROUP_LINKS: (usize, usize) = (2, 8);
@@ -618,16 +620,11 @@ fn check_transport(
             address,
             port,
             buffer_ms,
+            bonding,
         } => {
-            check_receiver_address(errors, format!("{oat}.address"), address);
-            check_port(errors, format!("{oat}.port"), *port);
-            if port % 2 == 1 || *port == u16::MAX - 1 {
-                errors.push(
-                    format!("{oat}.port"),
-                    "RIST needs an even port (RTCP uses the next one)",
-                );
-            }
+            check_rist_destination(errors, oat, address, *port);
             errors.range(format!("{oat}.buffer_ms"), *buffer_ms, RIST_BUFFER_MS);
+            check_rist_bonding(errors, oat, address, *port, bonding);
         }
         OutputTransport::Rtp { address, port, fec } => {
             check_receiver_address(errors, format!("{oat}.address"), address);
@@ -663,6 +660,48 @@ fn check_transport(
             port,
             format!("output {:?} of channel {:?}", output.name, channel.name),
         );
+    }
+}
+
+/// A RIST receiver: a real address and an even port (RTCP uses the next one).
+fn check_rist_destination(errors: &mut Errors, at: &str, address: &str, port: u16) {
+    check_receiver_address(errors, format!("{at}.address"), address);
+    check_port(errors, format!("{at}.port"), port);
+    if port % 2 == 1 || port == u16::MAX - 1 {
+        errors.push(
+            format!("{at}.port"),
+            "RIST needs an even port (RTCP uses the next one)",
+        );
+    }
+}
+
+/// Up to `RIST_BONDING_PATHS` further paths, each its own destination: a path that repeats
+/// another protects nothing.
+fn check_rist_bonding(
+    errors: &mut Errors,
+    oat: &str,
+    address: &str,
+    port: u16,
+    bonding: &[crate::RistPath],
+) {
+    if bonding.len() > RIST_BONDING_PATHS {
+        errors.push(
+            format!("{oat}.bonding"),
+            format!("at most {RIST_BONDING_PATHS} further paths"),
+        );
+    }
+    for (pi, path) in bonding.iter().enumerate() {
+        let at = format!("{oat}.bonding[{pi}]");
+        check_rist_destination(errors, &at, &path.address, path.port);
+        let repeats_main = path.address == address && path.port == port;
+        let earlier = bonding[..pi]
+            .iter()
+            .position(|p| p.address == path.address && p.port == path.port);
+        if repeats_main {
+            errors.push(at, "the same address and port as the output itself");
+        } else if let Some(first) = earlier {
+            errors.push(at, format!("the same address and port as bonding[{first}]"));
+        }
     }
 }
 

@@ -178,6 +178,22 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].buffer_ms: must be between 50 and 30000",
         ),
         (
+            "bonded RIST path on an odd port",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rist\"\naddress = \"203.0.113.7\"\nport = 9002\nbonding = [{ address = \"198.51.100.7\", port = 9003 }]",
+            )),
+            "channels[0].outputs[1].bonding[0].port: RIST needs an even port (RTCP uses the next one)",
+        ),
+        (
+            "bonded RIST path repeating the output's own destination",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"rist\"\naddress = \"203.0.113.7\"\nport = 9002\nbonding = [{ address = \"198.51.100.7\", port = 9002 }, { address = \"203.0.113.7\", port = 9002 }]",
+            )),
+            "channels[0].outputs[1].bonding[1]: the same address and port as the output itself",
+        ),
+        (
             "failover hold shorter than two frames",
             Box::new(replace(
                 "[channels.video]",

@@ -20,6 +20,7 @@ mod output;
 mod output_set;
 pub mod probe;
 mod retry;
+pub mod rist;
 pub mod spec;
 mod srt_group_output;
 pub mod status;

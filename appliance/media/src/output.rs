@@ -281,6 +281,10 @@ impl Runner {
         else {
             return Err("empty output chain".into());
         };
+        if matches!(self.output.transport, OutputTransport::Rist { .. }) {
+            crate::rist::configure(&sink, &self.output.transport)
+                .map_err(|e| format!("RIST sender: {e}"))?;
+        }
         if let Some(description) = fec {
             // The FEC encoder fans out to three sockets: a bin with one sink pad, the
             // encoder's. (Letting the parser ghost every unlinked pad would also ghost the FEC

@@ -91,10 +91,12 @@ pub fn sink_spec(transport: &OutputTransport, prefix: &str) -> ElementSpec {
             }
             sink
         }
+        // A bonded output's further paths are set on ristsink's sockets (`rist::configure`).
         OutputTransport::Rist {
             address,
             port,
             buffer_ms,
+            ..
         } => ElementSpec::new("ristsink", name)
             .prop("address", address)
             .prop("port", port)

@@ -117,6 +117,7 @@ fn rist_output_is_rtp_payloaded_time_stamped_and_sent_with_its_buffer() {
         address: "203.0.113.9".into(),
         port: 5004,
         buffer_ms: 1500,
+        bonding: Vec::new(),
     };
     let mut chain = feedline_media::transport::payloader_specs(&rist, "o");
     chain.push(sink_spec(&rist, "o"));
