@@ -344,3 +344,54 @@ fn rist_output_is_read_by_ffmpeg() {
         .collect();
     assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
 }
+
+/// §2's "interoperates with ffmpeg's rist input", bonded: ffmpeg listens on one port that both
+/// paths reach, path A is cut for 8 s mid-recording; ffmpeg must get both rungs with no frame
+/// missing.
+#[test]
+fn bonded_rist_is_read_by_ffmpeg_through_a_path_cut() {
+    require_tool("ffmpeg");
+    let (a, b) = even_port_pair();
+    let port = a.local_addr().expect("address").port();
+    drop((a, b));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("ffmpeg-bonded.ts");
+    let link = Impairment::lossy(25, 0.0);
+    let paths: Vec<RistPath> = (0..2)
+        .map(|i| RistPath::to(port, link, impair::seed(90 + 10 * i)))
+        .collect();
+    let mut rx = Receiver::ffmpeg_with(
+        &["-rist_profile", "simple"],
+        &format!("rist://@127.0.0.1:{port}"),
+        16,
+        &capture,
+    );
+    let output = format!(
+        "{}bonding = [{{ address = \"127.0.0.1\", port = {} }}]\n",
+        rist_output(paths[0].port),
+        paths[1].port
+    );
+    let app = Appliance::start(&two_rung_config(&output));
+    std::thread::sleep(Duration::from_secs(5));
+    paths[0].cut(true);
+    std::thread::sleep(Duration::from_secs(8));
+    paths[0].cut(false);
+    assert!(
+        rx.wait(Duration::from_secs(30)),
+        "ffmpeg did not finish:\n{}\n{}",
+        rx.stderr_text(),
+        app.log()
+    );
+    let sizes: Vec<(u32, u32)> = feedline_tests::analysis::video_streams(&capture)
+        .iter()
+        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
+        .collect();
+    assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
+    let packets = feedline_tests::analysis::packets(&capture, 0);
+    let gaps = feedline_tests::analysis::dts_gaps(&packets, 4500);
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    println!(
+        "bonded rist into ffmpeg, path A cut 8 s: {} video packets of rung 0, no DTS gap",
+        packets.len()
+    );
+}
