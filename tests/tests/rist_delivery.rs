@@ -21,6 +21,29 @@ fn rist_output(port: u16) -> String {
     )
 }
 
+/// A RIST output to `port` with a second path to `other_port`, both on loopback.
+fn bonded_rist_output(port: u16, other_port: u16) -> String {
+    format!(
+        "{}bonding = [{{ address = \"127.0.0.1\", port = {other_port} }}]\n",
+        rist_output(port)
+    )
+}
+
+/// Waits for ffmpeg to finish its recording and checks it has both rungs of the ladder.
+fn assert_ffmpeg_read_both_rungs(rx: &mut Receiver, app: &Appliance, capture: &std::path::Path) {
+    assert!(
+        rx.wait(Duration::from_secs(30)),
+        "ffmpeg did not finish:\n{}\n{}",
+        rx.stderr_text(),
+        app.log()
+    );
+    let sizes: Vec<(u32, u32)> = feedline_tests::analysis::video_streams(capture)
+        .iter()
+        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
+        .collect();
+    assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
+}
+
 /// How long a receiver takes to join a RIST stream (see the loss test).
 const JOIN: Duration = Duration::from_secs(3);
 
@@ -93,17 +116,88 @@ fn capture_udp(
     (stop, thread)
 }
 
+/// `ristreceiver` listening on an even port pair, with what it recovers captured to a file.
+struct RecoveringReceiver {
+    rx_port: u16,
+    dir: tempfile::TempDir,
+    capture: std::path::PathBuf,
+    stop: Arc<AtomicBool>,
+    capturing: std::thread::JoinHandle<u64>,
+    _receiver: RistReceiver,
+}
+
+/// What a `RecoveringReceiver` recovered: everything, and the part after the join as a file.
+struct Recovered {
+    all: Vec<u8>,
+    bytes: u64,
+    settled: std::path::PathBuf,
+}
+
+impl RecoveringReceiver {
+    fn start() -> Self {
+        require_tool("ristreceiver");
+        let (rx_rtp, rx_rtcp) = even_port_pair();
+        let rx_port = rx_rtp.local_addr().expect("address").port();
+        drop((rx_rtp, rx_rtcp));
+        let out_port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let capture = dir.path().join("rist.ts");
+        let (stop, capturing) = capture_udp(out_port, &capture);
+        let receiver = RistReceiver::start(rx_port, out_port);
+        RecoveringReceiver {
+            rx_port,
+            dir,
+            capture,
+            stop,
+            capturing,
+            _receiver: receiver,
+        }
+    }
+
+    fn captured(&self) -> usize {
+        std::fs::metadata(&self.capture)
+            .map(|m| m.len())
+            .unwrap_or(0) as usize
+    }
+
+    /// Waits for the stream to arrive, then for the join: until the receiver has the sender's
+    /// RTCP reports and an RTT estimate it cannot recover every loss (runs here lost a packet
+    /// in the first 1–2 s, and none after). Returns where the stream after the join starts.
+    fn wait_until_joined(&self, app: &Appliance) -> usize {
+        let until = Instant::now() + Duration::from_secs(20);
+        while self.captured() < 100_000 {
+            assert!(
+                Instant::now() < until,
+                "nothing recovered by ristreceiver:\n{}",
+                app.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(JOIN);
+        self.captured() / 188 * 188
+    }
+
+    fn finish(self, settled_at: usize) -> (Recovered, tempfile::TempDir) {
+        self.stop.store(true, Ordering::Relaxed);
+        let bytes = self.capturing.join().expect("capture thread");
+        let all = std::fs::read(&self.capture).expect("capture");
+        let settled = self.dir.path().join("settled.ts");
+        std::fs::write(&settled, &all[settled_at..]).expect("write settled part");
+        (
+            Recovered {
+                all,
+                bytes,
+                settled,
+            },
+            self.dir,
+        )
+    }
+}
+
 #[test]
 fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
-    require_tool("ristreceiver");
-    let (rx_rtp, rx_rtcp) = even_port_pair();
-    let rx_port = rx_rtp.local_addr().expect("address").port();
-    drop((rx_rtp, rx_rtcp));
-    let out_port = free_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("rist.ts");
-    let (stop, capturing) = capture_udp(out_port, &capture);
-    let _receiver = RistReceiver::start(rx_port, out_port);
+    let receiver = RecoveringReceiver::start();
+    let rx_port = receiver.rx_port;
 
     // 25 ms each way, 2 % loss each way, on RTP and on RTCP.
     let link = Impairment::lossy(25, 0.02);
@@ -114,34 +208,18 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
     let rtcp = Relay::start_on(front_rtcp, server(rx_port + 1), link, link, 6);
 
     require_tool("promtool");
-    let deployment = Deployment::two_rung(dir.path(), false, "", &rist_output(relay_port));
+    let deployment = Deployment::two_rung(receiver.dir.path(), false, "", &rist_output(relay_port));
     let app = deployment.start();
     let (admin, _) = set_up_admin(&deployment, &app);
-    app.wait_for_log(&["channel running"], Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
-    let until = Instant::now() + Duration::from_secs(15);
-    while std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < 100_000 {
-        assert!(
-            Instant::now() < until,
-            "nothing recovered by ristreceiver:\n{}",
-            app.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The first seconds are the join: until the receiver has the sender's RTCP reports and an
-    // RTT estimate it cannot recover every loss (runs here lost a packet in the first 1–2 s, and
-    // none after). The join is reported; the claim is about the stream after it.
-    std::thread::sleep(JOIN);
-    let settled_at = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as usize / 188 * 188;
+    // The join is reported; the claim is about the stream after it.
+    let settled_at = receiver.wait_until_joined(&app);
     std::thread::sleep(Duration::from_secs(seconds()));
     // What the appliance says about the link, beside what the relay counted on the RTP port.
     let into_rtp_path = rtp.forward.received.load(Ordering::Relaxed);
     let status = admin.get("/api/v1/status").json();
     let metrics = scrape_checked_metrics(deployment.ports, None);
-    stop.store(true, Ordering::Relaxed);
-    let bytes = capturing.join().expect("capture thread");
-    let all = std::fs::read(&capture).expect("capture");
-    let join = feedline_tests::ts::check(&all[..settled_at]);
+    let (recovered, _dir) = receiver.finish(settled_at);
+    let join = feedline_tests::ts::check(&recovered.all[..settled_at]);
     println!(
         "rist join (first {} s): {} packets, {} continuity errors {:?}",
         JOIN.as_secs(),
@@ -149,8 +227,8 @@ fn rist_through_2_percent_loss_both_ways_loses_nothing_at_ristreceiver() {
         join.continuity_errors,
         join.errors
     );
-    let capture = dir.path().join("settled.ts");
-    std::fs::write(&capture, &all[settled_at..]).expect("write settled part");
+    let capture = recovered.settled;
+    let bytes = recovered.bytes;
 
     let loss = rtp.forward.loss_fraction();
     assert!((0.012..0.028).contains(&loss), "RTP loss was {loss:.3}");
@@ -239,41 +317,20 @@ impl RistPath {
 /// join: no continuity error, no lost frame.
 #[test]
 fn bonded_rist_keeps_the_stream_whole_while_one_path_is_cut_for_8_seconds() {
-    require_tool("ristreceiver");
     require_tool("promtool");
-    let (rx_rtp, rx_rtcp) = even_port_pair();
-    let rx_port = rx_rtp.local_addr().expect("address").port();
-    drop((rx_rtp, rx_rtcp));
-    let out_port = free_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("rist-bonded.ts");
-    let (stop, capturing) = capture_udp(out_port, &capture);
     // librist keeps one flow per listening socket: a receiver takes a bonded stream on one
     // port that every path reaches (two addresses of one host, or one address over two ISPs).
-    let _receiver = RistReceiver::start(rx_port, out_port);
+    let receiver = RecoveringReceiver::start();
+    let rx_port = receiver.rx_port;
     let link = Impairment::lossy(25, 0.02);
     let paths: Vec<RistPath> = (0..2)
         .map(|i| RistPath::to(rx_port, link, impair::seed(70 + 10 * i)))
         .collect();
-    let output = format!(
-        "{}bonding = [{{ address = \"127.0.0.1\", port = {} }}]\n",
-        rist_output(paths[0].port),
-        paths[1].port
-    );
-    let deployment = Deployment::two_rung(dir.path(), false, "", &output);
+    let output = bonded_rist_output(paths[0].port, paths[1].port);
+    let deployment = Deployment::two_rung(receiver.dir.path(), false, "", &output);
     let app = deployment.start();
     let (admin, _) = set_up_admin(&deployment, &app);
-    let until = Instant::now() + Duration::from_secs(20);
-    while std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) < 100_000 {
-        assert!(
-            Instant::now() < until,
-            "nothing recovered by ristreceiver:\n{}",
-            app.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(JOIN);
-    let settled_at = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as usize / 188 * 188;
+    let settled_at = receiver.wait_until_joined(&app);
     std::thread::sleep(Duration::from_secs(2));
     paths[0].cut(true);
     // Longer than librist's peer timeout (about 5 s here), so the receiver drops path A and
@@ -283,11 +340,8 @@ fn bonded_rist_keeps_the_stream_whole_while_one_path_is_cut_for_8_seconds() {
     std::thread::sleep(Duration::from_secs(5));
     let status = admin.get("/api/v1/status").json();
     let metrics = scrape_checked_metrics(deployment.ports, None);
-    stop.store(true, Ordering::Relaxed);
-    capturing.join().expect("capture thread");
-    let all = std::fs::read(&capture).expect("capture");
-    let settled = dir.path().join("settled.ts");
-    std::fs::write(&settled, &all[settled_at..]).expect("write settled part");
+    let (recovered, _dir) = receiver.finish(settled_at);
+    let settled = recovered.settled;
 
     // Each path carried the whole stream: the relays saw about as many RTP packets on each
     // (path A's sender goes on sending blind through the cut, so its relay counted those).
@@ -332,17 +386,7 @@ fn rist_output_is_read_by_ffmpeg() {
         &capture,
     );
     let app = Appliance::start(&two_rung_config(&rist_output(port)));
-    assert!(
-        rx.wait(Duration::from_secs(30)),
-        "ffmpeg did not finish:\n{}\n{}",
-        rx.stderr_text(),
-        app.log()
-    );
-    let sizes: Vec<(u32, u32)> = feedline_tests::analysis::video_streams(&capture)
-        .iter()
-        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
-        .collect();
-    assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
+    assert_ffmpeg_read_both_rungs(&mut rx, &app, &capture);
 }
 
 /// §2's "interoperates with ffmpeg's rist input", bonded: ffmpeg listens on one port that both
@@ -366,27 +410,13 @@ fn bonded_rist_is_read_by_ffmpeg_through_a_path_cut() {
         16,
         &capture,
     );
-    let output = format!(
-        "{}bonding = [{{ address = \"127.0.0.1\", port = {} }}]\n",
-        rist_output(paths[0].port),
-        paths[1].port
-    );
+    let output = bonded_rist_output(paths[0].port, paths[1].port);
     let app = Appliance::start(&two_rung_config(&output));
     std::thread::sleep(Duration::from_secs(5));
     paths[0].cut(true);
     std::thread::sleep(Duration::from_secs(8));
     paths[0].cut(false);
-    assert!(
-        rx.wait(Duration::from_secs(30)),
-        "ffmpeg did not finish:\n{}\n{}",
-        rx.stderr_text(),
-        app.log()
-    );
-    let sizes: Vec<(u32, u32)> = feedline_tests::analysis::video_streams(&capture)
-        .iter()
-        .map(|s| (s.width.unwrap_or(0), s.height.unwrap_or(0)))
-        .collect();
-    assert_eq!(sizes, vec![(640, 360), (320, 180)], "{}", rx.stderr_text());
+    assert_ffmpeg_read_both_rungs(&mut rx, &app, &capture);
     let packets = feedline_tests::analysis::packets(&capture, 0);
     let gaps = feedline_tests::analysis::dts_gaps(&packets, 4500);
     assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
