@@ -303,6 +303,23 @@ try {
   const group = (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs[1];
   check(group.type === 'srt_group' && group.mode === 'broadcast' && group.links.length === 2, `the group output is stored (${JSON.stringify(group)})`);
   check(group.links[0].bind === undefined && group.links[1].bind === '127.0.0.1', 'an empty bind is left out, a filled one kept');
+
+  step('a bonded RIST output: a path on an odd port is named at that path, then both paths are saved');
+  await page.getByRole('button', { name: 'Add RIST output' }).click();
+  await page.locator('input[name="outputs[2].address"]').fill('127.0.0.1');
+  await page.getByRole('button', { name: 'Add bonded path' }).click();
+  await page.locator('input[name="outputs[2].bonding[0].address"]').fill('127.0.0.2');
+  await page.locator('input[name="outputs[2].bonding[0].port"]').fill('5011');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  const pathError = page.locator('[id="err-outputs[2].bonding[0].port"]');
+  await pathError.waitFor();
+  check(/even port/.test(await pathError.textContent()), `the odd port is named at its path (${await pathError.textContent()})`);
+  check((await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs.length === 2, 'nothing was saved');
+  await page.locator('input[name="outputs[2].bonding[0].port"]').fill('5012');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  await page.getByText('Saved and applied.').waitFor();
+  const rist = (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs[2];
+  check(rist.type === 'rist' && rist.bonding?.length === 1 && rist.bonding[0].address === '127.0.0.2' && rist.bonding[0].port === 5012, `the bonded RIST output is stored (${JSON.stringify(rist)})`);
   await page.getByRole('link', { name: 'Dashboard' }).first().click();
   await card.getByRole('button', { name: 'Start studio' }).click();
   const linkRow = card.locator('[data-output="out2"] [data-link="1"]');
