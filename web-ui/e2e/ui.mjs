@@ -326,6 +326,8 @@ try {
   await linkRow.waitFor({ timeout: 20000 });
   const linkText = await linkRow.textContent();
   check(linkText.includes(`127.0.0.1:${groupPort} from 127.0.0.1`) && /CONNECTING|DOWN/.test(linkText), `the card shows each link and its state (${linkText.trim()})`);
+  const ristFigures = card.locator('[data-output="out3"] [data-testid="rist"]');
+  await eventually(() => ristFigures.textContent(), (t) => /sent [1-9]\d* · retransmitted \d+ · RTT /.test(t), 'the card shows the RIST output sending');
   await shot(page, '05b-srt-group');
   await card.getByRole('button', { name: 'Stop studio' }).click();
   await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'the channel is stopped again');

@@ -84,8 +84,17 @@ export interface OutputLive {
   send_rate_bps: number;
   last_error?: string | null;
   srt?: SrtLive | null;
+  rist?: RistLive | null;
   /** An SRT group output's member links, in the order configured. */
   links?: SrtGroupLinkLive[];
+}
+
+/** A RIST output's figures (ristsink's, for all its paths together). */
+export interface RistLive {
+  packets_sent: number;
+  packets_retransmitted: number;
+  /** null while unknown */
+  rtt_ms?: number | null;
 }
 
 export interface SrtGroupLinkLive {
@@ -206,6 +215,8 @@ export type Output =
       address: string;
       port: number;
       buffer_ms?: number;
+      /** Further paths carrying the same RTP (broadcast bonding). */
+      bonding?: { address: string; port: number }[];
       renditions?: string[] | null;
       copy_of?: string | null;
     }
