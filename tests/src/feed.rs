@@ -219,3 +219,18 @@ pub fn two_rungs() -> Vec<ExpectedRung> {
         },
     ]
 }
+
+/// Checks what a receiver wrote to `capture` from byte `from` on (rounded down to a TS packet):
+/// every TS packet in order (no continuity error) and no frame missing (no DTS gap over one
+/// and a half frames at 30 fps). Returns the number of TS packets checked.
+pub fn assert_whole_from(capture: &Path, from: usize) -> u64 {
+    let bytes = std::fs::read(capture).expect("read capture");
+    let from = (from / 188 * 188).min(bytes.len());
+    let checked = capture.with_file_name("checked.ts");
+    std::fs::write(&checked, &bytes[from..]).expect("write the checked part");
+    let report = assert_ts_continuity(&checked);
+    let packets = crate::analysis::packets(&checked, 0);
+    let gaps = crate::analysis::dts_gaps(&packets, 3000 + 1500);
+    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
+    report.packets
+}

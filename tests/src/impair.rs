@@ -340,6 +340,12 @@ impl Drop for Relay {
 }
 
 /// Two bound loopback sockets on ports P and P+1 with P even, as RTP and RTCP want them.
+/// An even port whose pair (RTP, RTCP) was free a moment ago, for a receiver to listen on.
+pub fn free_even_port() -> u16 {
+    let (rtp, _rtcp) = even_port_pair();
+    rtp.local_addr().expect("address").port()
+}
+
 pub fn even_port_pair() -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
         let probe = UdpSocket::bind("127.0.0.1:0").expect("bind");

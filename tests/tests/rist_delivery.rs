@@ -5,7 +5,7 @@
 use feedline_tests::api::{scrape_checked_metrics, set_up_admin, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
-use feedline_tests::impair::{self, even_port_pair, Impairment, Relay};
+use feedline_tests::impair::{self, even_port_pair, free_even_port, Impairment, Relay};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, two_rung_config};
 use std::io::Write;
@@ -136,9 +136,7 @@ struct Recovered {
 impl RecoveringReceiver {
     fn start() -> Self {
         require_tool("ristreceiver");
-        let (rx_rtp, rx_rtcp) = even_port_pair();
-        let rx_port = rx_rtp.local_addr().expect("address").port();
-        drop((rx_rtp, rx_rtcp));
+        let rx_port = free_even_port();
         let out_port = free_port();
         let dir = tempfile::tempdir().expect("tempdir");
         let capture = dir.path().join("rist.ts");
@@ -374,9 +372,7 @@ fn bonded_rist_keeps_the_stream_whole_while_one_path_is_cut_for_8_seconds() {
 #[test]
 fn rist_output_is_read_by_ffmpeg() {
     require_tool("ffmpeg");
-    let (a, b) = even_port_pair();
-    let port = a.local_addr().expect("address").port();
-    drop((a, b));
+    let port = free_even_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("ffmpeg.ts");
     let mut rx = Receiver::ffmpeg_with(
@@ -395,9 +391,7 @@ fn rist_output_is_read_by_ffmpeg() {
 #[test]
 fn bonded_rist_is_read_by_ffmpeg_through_a_path_cut() {
     require_tool("ffmpeg");
-    let (a, b) = even_port_pair();
-    let port = a.local_addr().expect("address").port();
-    drop((a, b));
+    let port = free_even_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("ffmpeg-bonded.ts");
     let link = Impairment::lossy(25, 0.0);

@@ -45,7 +45,7 @@ fn group_output(mode: &str, relays: &[Relay], extra: &str) -> String {
 }
 
 struct Rig {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     capture: PathBuf,
     receiver: Receiver,
     relays: Vec<Relay>,
@@ -82,7 +82,7 @@ fn rig_with(mode: &str, link: Impairment, extra: &str) -> Rig {
         .wait_for_bytes(50_000, Duration::from_secs(20))
         .unwrap_or_else(|| panic!("nothing arrived over the group:\n{}", appliance.log()));
     Rig {
-        dir,
+        _dir: dir,
         capture,
         receiver,
         relays,
@@ -126,32 +126,13 @@ fn states(links: &[serde_json::Value]) -> Vec<String> {
 /// Stops the receiver and checks the stream from `from_byte` on: every TS packet in order
 /// (no continuity error) and no frame missing. Returns the number of TS packets checked.
 fn assert_whole_from(rig: &mut Rig, from_byte: usize) -> u64 {
-    assert_received_whole(&mut rig.receiver, &rig.capture, rig.dir.path(), from_byte)
+    assert_received_whole(&mut rig.receiver, &rig.capture, from_byte)
 }
 
-fn assert_received_whole(
-    receiver: &mut Receiver,
-    capture: &Path,
-    scratch: &Path,
-    from_byte: usize,
-) -> u64 {
+fn assert_received_whole(receiver: &mut Receiver, capture: &Path, from_byte: usize) -> u64 {
     std::thread::sleep(Duration::from_millis(LATENCY_MS * 3));
     receiver.stop();
-    let bytes = std::fs::read(capture).expect("capture");
-    let from = (from_byte / 188 * 188).min(bytes.len());
-    let report = feedline_tests::ts::check(&bytes[from..]);
-    assert_eq!(report.sync_errors, 0, "TS sync lost");
-    assert_eq!(
-        report.continuity_errors, 0,
-        "continuity errors: {:?}",
-        report.errors
-    );
-    let tail = scratch.join("checked.ts");
-    std::fs::write(&tail, &bytes[from..]).expect("write");
-    let packets = feedline_tests::analysis::packets(&tail, 0);
-    let gaps = feedline_tests::analysis::dts_gaps(&packets, 3000 + 1500);
-    assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
-    report.packets
+    feedline_tests::feed::assert_whole_from(capture, from_byte)
 }
 
 fn keep_log(appliance: &Appliance, name: &str) {
@@ -419,7 +400,7 @@ fn bound_links(cut_second_path: bool) {
         (during, after, noticed)
     });
     keep_log(&appliance, "srt_group_bind");
-    let packets = assert_received_whole(&mut receiver, &capture, dir.path(), 0);
+    let packets = assert_received_whole(&mut receiver, &capture, 0);
 
     assert_eq!(states(&both), ["active", "active"], "{both:?}");
     for (i, link) in both.iter().enumerate() {
