@@ -18,7 +18,7 @@ type FloatCounter = Counter<f64, AtomicU64>;
 type Labels = Vec<(&'static str, String)>;
 
 const CHANNEL_STATES: &[&str] = &["starting", "running", "restarting", "finished", "stopped"];
-const SRT_LINK_STATES: &[&str] = &["connecting", "active", "standby", "down"];
+const SRT_LINK_STATES: &[&str] = &["connecting", "active", "silent", "standby", "down"];
 const OUTPUT_STATES: &[&str] = &[
     "connecting",
     "connected",

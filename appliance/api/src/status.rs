@@ -136,7 +136,9 @@ pub struct SrtGroupLinkLive {
     pub address: String,
     /// The local address the link sends from, if configured.
     pub bind: Option<String>,
-    /// `connecting`, `active` (carrying the stream), `standby` (backup mode) or `down`.
+    /// `connecting`, `active` (carrying the stream), `silent` (sending, but nothing heard from
+    /// the receiver for over a second: the path is likely dead), `standby` (backup mode) or
+    /// `down`.
     pub state: String,
     pub srt: SrtLive,
 }

@@ -198,6 +198,8 @@ enum OutputRepr {
         encryption: Encryption,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stream_id: Option<String>,
+        /// Refused by validation: libsrt runs its FEC per link, and a link that rejoins
+        /// mid-stream rebuilds wrong packets. Read so that the error names it and says why.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fec: Option<SrtFec>,
     },

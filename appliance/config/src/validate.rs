@@ -600,13 +600,16 @@ fn check_transport(
             ..
         } => {
             check_group_links(errors, oat, *mode, links);
+            if fec.is_some() {
+                errors.push(format!("{oat}.fec"), GROUP_FEC_REFUSED);
+            }
             check_srt_options(
                 errors,
                 oat,
                 *latency_ms,
                 passphrase.as_ref(),
                 stream_id.as_deref(),
-                fec.as_ref(),
+                None,
             );
         }
         OutputTransport::Udp {
@@ -706,6 +709,12 @@ fn check_rist_bonding(
 }
 
 /// What an SRT output and an SRT group output share: latency, encryption, stream ID and FEC.
+/// libsrt (1.5.1, and upstream as of libsrt issue #3294) runs the FEC packet filter per link,
+/// while a group's links share one sequence: a link that rejoins mid-stream rebuilt wrong packets
+/// that the receiver delivered as TS (measured, see the README). A group already carries every
+/// packet twice; FEC belongs on a plain SRT output.
+const GROUP_FEC_REFUSED: &str = "not offered on an SRT group: libsrt runs FEC per link, and a link that rejoins mid-stream rebuilds wrong packets; use a broadcast group, or FEC on a type = \"srt\" output";
+
 fn check_srt_options(
     errors: &mut Errors,
     oat: &str,

@@ -303,6 +303,14 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].outputs[1].latency_ms: must be between 20 and 10000",
         ),
         (
+            "packet-filter FEC on an SRT group",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nfec = { columns = 5, rows = 2 }\nlinks = [{ address = \"203.0.113.7\", port = 9001 }, { address = \"198.51.100.7\", port = 9001 }]",
+            )),
+            "channels[0].outputs[1].fec: not offered on an SRT group: libsrt runs FEC per link, and a link that rejoins mid-stream rebuilds wrong packets; use a broadcast group, or FEC on a type = \"srt\" output",
+        ),
+        (
             "copy of an output that does not exist",
             Box::new(replace("port = 9001", "port = 9001\ncopy_of = \"primry\"")),
             "channels[0].outputs[1].copy_of: no output named \"primry\" in this channel",

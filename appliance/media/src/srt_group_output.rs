@@ -29,7 +29,8 @@ pub fn group_settings(transport: &OutputTransport) -> Result<GroupSettings, Stri
         passphrase,
         encryption,
         stream_id,
-        fec,
+        // Validation refuses FEC on a group (libsrt's filter is per link).
+        fec: _,
     } = transport
     else {
         return Err("not an SRT group output".into());
@@ -55,7 +56,7 @@ pub fn group_settings(transport: &OutputTransport) -> Result<GroupSettings, Stri
         passphrase: passphrase.as_ref().map(|p| p.expose().to_string()),
         key_bytes: encryption.key_bytes(),
         stream_id: stream_id.clone(),
-        packet_filter: fec.map(|f| f.packet_filter()),
+        packet_filter: None,
         connect_timeout_ms: SRT_CONNECT_TIMEOUT_MS,
         retransmit_algorithm: SRT_RETRANSMIT_ALGORITHM,
     })
@@ -191,7 +192,7 @@ fn count(v: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feedline_config::{Encryption, Secret, SrtFec};
+    use feedline_config::{Encryption, Secret};
 
     fn group(links: Vec<SrtGroupLink>) -> OutputTransport {
         OutputTransport::SrtGroup {
@@ -201,12 +202,7 @@ mod tests {
             passphrase: Some(Secret::new("bonded link secret")),
             encryption: Encryption::Aes256,
             stream_id: Some("venue/cam1".into()),
-            fec: Some(SrtFec {
-                columns: 10,
-                rows: 5,
-                layout: Default::default(),
-                arq: Default::default(),
-            }),
+            fec: None,
         }
     }
 
@@ -252,10 +248,7 @@ mod tests {
         assert_eq!(settings.key_bytes, 32);
         assert_eq!(settings.passphrase.as_deref(), Some("bonded link secret"));
         assert_eq!(settings.stream_id.as_deref(), Some("venue/cam1"));
-        assert_eq!(
-            settings.packet_filter.as_deref(),
-            Some("fec,cols:10,rows:5,layout:staircase,arq:onreq")
-        );
+        assert_eq!(settings.packet_filter, None);
         // Like the plain SRT output: every loss report answered.
         assert_eq!(settings.retransmit_algorithm, 0);
     }

@@ -2,7 +2,9 @@
 //! path), and the group carries one stream over all of them.
 
 use crate::ffi;
+use crate::silence::{self, Hearing};
 use std::net::SocketAddr;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long `connect` waits, once one link is up, for the others still shaking hands. The
@@ -38,7 +40,9 @@ pub struct GroupSettings {
     /// AES key length in bytes: 16, 24 or 32.
     pub key_bytes: u32,
     pub stream_id: Option<String>,
-    /// libsrt packet filter, e.g. `fec,cols:10,rows:5`.
+    /// libsrt packet filter, e.g. `fec,cols:10,rows:5`. The appliance never sets one (its
+    /// config refuses FEC on a group: libsrt's filter is per link and broke when a link joined
+    /// mid-stream); kept so the library test can measure that.
     pub packet_filter: Option<String>,
     pub connect_timeout_ms: u32,
     /// `SRTO_RETRANSMITALGO`: 0 answers every loss report, 1 (libsrt's default) skips reports
@@ -67,6 +71,10 @@ pub enum LinkState {
     Connecting,
     /// Connected and carrying the stream.
     Active,
+    /// Connected in libsrt's eyes and sending, but nothing heard from the receiver for
+    /// `SILENT_AFTER`: the path is most likely dead (libsrt breaks it after its 5 s peer
+    /// idle timeout, and the link goes `Down`).
+    Silent,
     /// Connected, standing by (backup mode).
     Standby,
     /// Broken or not in the group (libsrt drops broken members); reconnected by `maintain`.
@@ -78,6 +86,7 @@ impl LinkState {
         match self {
             LinkState::Connecting => "connecting",
             LinkState::Active => "active",
+            LinkState::Silent => "silent",
             LinkState::Standby => "standby",
             LinkState::Down => "down",
         }
@@ -109,6 +118,8 @@ pub struct LinkStatus {
 pub struct SrtGroup {
     id: ffi::SrtSocket,
     settings: GroupSettings,
+    /// Per configured link: what it last heard from the receiver (see `silence`).
+    hearing: Mutex<Vec<Option<Hearing>>>,
 }
 
 impl SrtGroup {
@@ -127,7 +138,11 @@ impl SrtGroup {
             ffi::cleanup();
             return Err(SrtError::Create(error));
         }
-        let group = SrtGroup { id, settings };
+        let group = SrtGroup {
+            id,
+            hearing: Mutex::new(vec![None; settings.links.len()]),
+            settings,
+        };
         group.configure()?;
         let mut endpoints: Vec<_> = group
             .settings
@@ -152,7 +167,8 @@ impl SrtGroup {
     /// out on one path only, unprotected by the other. Measured on the appliance's group
     /// output with the packet-filter FEC: without this wait, 4 runs of 4 wrote hundreds of
     /// continuity errors (garbage "rebuilt" packets, cause inside libsrt not pinned down);
-    /// with it, none. A link that joins later (down at start, or dialled again) was fine.
+    /// with it, none. (A link joining later broke FEC too, under load, so the appliance no
+    /// longer offers FEC on a group; the wait still starts the stream protected on all paths.)
     fn wait_for_links_connecting(&self) {
         let deadline = Instant::now() + OTHER_LINKS_GRACE;
         while Instant::now() < deadline
@@ -234,10 +250,13 @@ impl SrtGroup {
             .iter()
             .map(|m| (*m, ffi::local_addr(m.id)))
             .collect();
+        let mut hearing = self.hearing.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
         self.settings
             .links
             .iter()
-            .map(|link| {
+            .zip(hearing.iter_mut())
+            .map(|(link, heard)| {
                 let ours = |(m, local): &(ffi::SrtSockGroupData, Option<SocketAddr>)| {
                     ffi::socket_addr(&m.peeraddr) == Some(link.peer)
                         && link
@@ -257,7 +276,16 @@ impl SrtGroup {
                     None => LinkState::Down,
                     Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
                     Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
-                    Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => LinkState::Active,
+                    Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => {
+                        let stats = ffi::stats(m.id).unwrap_or_default();
+                        let replies =
+                            i64::from(stats.pkt_recv_acktotal) + i64::from(stats.pkt_recv_naktotal);
+                        if silence::is_silent(heard, m.id, replies, stats.pkt_sent_total, now) {
+                            LinkState::Silent
+                        } else {
+                            LinkState::Active
+                        }
+                    }
                     Some(m) if m.memberstate == ffi::SRT_GST_BROKEN => LinkState::Down,
                     Some(_) => LinkState::Standby,
                 };

@@ -5,5 +5,6 @@
 
 mod ffi;
 mod group;
+mod silence;
 
 pub use group::{GroupMode, GroupSettings, Link, LinkState, LinkStatus, SrtError, SrtGroup};

@@ -100,7 +100,7 @@ export interface RistLive {
 export interface SrtGroupLinkLive {
   address: string;
   bind?: string | null;
-  /** connecting, active, standby or down */
+  /** connecting, active, silent (nothing heard from the receiver for over 1 s), standby or down */
   state: string;
   srt: SrtLive;
 }
