@@ -86,6 +86,21 @@ fn rig(mode: &str, link: Impairment) -> Rig {
     }
 }
 
+/// The messages of the appliance's `output_link` events, oldest first.
+fn link_events(admin: &Client) -> Vec<String> {
+    let mut events: Vec<String> = admin.get("/api/v1/events?channel=test&limit=200").json()
+        ["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "output_link")
+        .filter_map(|e| e["message"].as_str().map(str::to_string))
+        .collect();
+    // The API lists the newest first.
+    events.reverse();
+    events
+}
+
 /// The group output's links as the status API shows them.
 fn links(admin: &Client) -> Vec<serde_json::Value> {
     let status = admin.get("/api/v1/status").json();
@@ -350,6 +365,7 @@ fn bound_links(cut_second_path: bool) {
         }
         let noticed = cut_at.elapsed();
         let metrics = scrape_checked_metrics(deployment.ports, None);
+        let alarms = admin.get("/api/v1/alarms").json();
         // How long libsrt itself takes to give the link up (5 s peer idle timeout and 16
         // expiries): measured, not a claim.
         let mut broken = None;
@@ -362,7 +378,8 @@ fn bound_links(cut_second_path: bool) {
         second_path_far_end(&host, &second, "up");
         std::thread::sleep(Duration::from_secs(5));
         let after = links(&admin);
-        (during, metrics, after, noticed, broken)
+        let events = link_events(&admin);
+        (during, metrics, alarms, events, after, noticed, broken)
     });
     keep_log(&appliance, "srt_group_bind");
     let packets = assert_received_whole(&mut receiver, &capture, 0);
@@ -391,7 +408,7 @@ fn bound_links(cut_second_path: bool) {
     }
     let ratio = sent[0] as f64 / sent[1] as f64;
     assert!((0.7..1.4).contains(&ratio), "paths carried {sent:?}");
-    if let Some((during, metrics, after, noticed, broken)) = &cut {
+    if let Some((during, metrics, alarms, events, after, noticed, broken)) = &cut {
         assert_eq!(states(during), ["active", "silent"], "{during:?}");
         assert!(
             *noticed < Duration::from_millis(2500),
@@ -403,13 +420,36 @@ fn bound_links(cut_second_path: bool) {
             )),
             "no silent link in the metrics:\n{metrics}"
         );
+        // The output carries on over the first path, and says a path is lost.
+        let link_2 = format!("link 2 ({} → {RECEIVER}:{port})", second.local_ip);
+        assert!(
+            alarms.as_array().into_iter().flatten().any(|a| {
+                a["severity"] == "warning"
+                    && a["source"] == "output/bonded"
+                    && a["message"]
+                        == format!(
+                            "output bonded: 1 of 2 links carrying the stream; {link_2} silent"
+                        )
+            }),
+            "no alarm for the silent link: {alarms}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e == &format!("output test/bonded {link_2}: active → silent")),
+            "no event for the silent link: {events:?}"
+        );
         assert_eq!(
             states(after),
             ["active", "active"],
             "the second link did not come back with its path: {after:?}"
         );
+        assert!(
+            events.last().is_some_and(|e| e.ends_with("→ active")),
+            "the last link event is not its return: {events:?}"
+        );
         println!(
-            "second path down: link 2 shown silent after {noticed:.1?}, libsrt gave it up after {broken:.1?}; links during {:?}, after {:?}",
+            "second path down: link 2 shown silent after {noticed:.1?}, libsrt gave it up after {broken:.1?}; links during {:?}, after {:?}; link events {events:?}",
             states(during),
             states(after)
         );

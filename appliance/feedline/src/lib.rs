@@ -2,6 +2,7 @@
 //! running configuration and the media handles.
 
 mod diff;
+mod group_links;
 mod hardware;
 pub mod logging;
 pub mod persist;

@@ -1,6 +1,7 @@
 //! Turns the media side's counters into the live status: rates over the last second, alarms
 //! for what needs attention now, and events for what just changed.
 
+use crate::group_links;
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
     FailoverLive, InputLive, OutputLive, RenditionLive, RistLive, SrtGroupLinkLive, SrtLive,
@@ -319,6 +320,7 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
             });
         }
         for o in &c.outputs {
+            alarms.extend(group_links::alarm(&c.name, o));
             let severity = match o.state.as_str() {
                 "failed" => AlarmSeverity::Critical,
                 "reconnecting" => AlarmSeverity::Warning,
@@ -407,6 +409,9 @@ pub fn transitions(
             let Some(po) = p.outputs.iter().find(|po| po.name == o.name) else {
                 continue;
             };
+            for (severity, message) in group_links::transitions(&c.name, po, o) {
+                events.push((severity, ch.clone(), "output_link", message));
+            }
             if po.state != o.state {
                 let severity = match o.state.as_str() {
                     "failed" => Severity::Error,
