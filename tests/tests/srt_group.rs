@@ -135,6 +135,7 @@ fn broadcast_with_filter(relays: &[Relay], packet_filter: Option<&str>) -> SrtGr
             .iter()
             .map(|r| Link {
                 bind: None,
+                interface: None,
                 peer: format!("127.0.0.1:{}", r.port).parse().expect("address"),
                 weight: 0,
             })

@@ -10,6 +10,7 @@ use feedline_tests::impair::{self, Impairment, Relay};
 use feedline_tests::netns::{tx_bytes, HostPath, TestHost};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -227,11 +228,12 @@ fn backup_group_output_moves_to_the_standby_link_when_the_main_path_is_cut() {
     );
 }
 
-/// Source routing for multi-homed sending: traffic from each path's local address leaves by
-/// that path's interface (its own table), as a box with two ISPs is set up; anything else to
-/// the receiver takes the first path. Removed on drop.
+/// Source routing for multi-homed sending: traffic from each path's local address, or tied to
+/// its interface, leaves by that path's interface (its own table), as a box with two ISPs is
+/// set up; anything else to the receiver takes the first path. Removed on drop.
 struct SourceRoutes {
-    rules: Vec<(String, String)>,
+    /// (local address, interface, table) per path.
+    rules: Vec<(String, String, String)>,
 }
 
 impl SourceRoutes {
@@ -259,7 +261,10 @@ impl SourceRoutes {
                 &table,
             ]);
             ip(&["rule", "add", "from", &path.local_ip, "table", &table]);
-            routes.rules.push((path.local_ip.clone(), table));
+            ip(&["rule", "add", "oif", &path.interface, "table", &table]);
+            routes
+                .rules
+                .push((path.local_ip.clone(), path.interface.clone(), table));
         }
         let first = paths[0].0;
         ip(&[
@@ -277,9 +282,12 @@ impl SourceRoutes {
 
 impl Drop for SourceRoutes {
     fn drop(&mut self) {
-        for (from, table) in &self.rules {
+        for (from, interface, table) in &self.rules {
             let _ = std::process::Command::new("ip")
                 .args(["rule", "del", "from", from, "table", table])
+                .status();
+            let _ = std::process::Command::new("ip")
+                .args(["rule", "del", "oif", interface, "table", table])
                 .status();
             let _ = std::process::Command::new("ip")
                 .args(["route", "flush", "table", table])
@@ -293,7 +301,14 @@ impl Drop for SourceRoutes {
 /// the bind, the kernel would send both links down the first path.
 #[test]
 fn each_group_link_leaves_by_its_own_interface() {
-    bound_links(false);
+    bound_links(Tie::Address, false);
+}
+
+/// The same with each link tied to its interface by name (`SO_BINDTODEVICE`), no local
+/// address configured: the way to bond an uplink whose address changes.
+#[test]
+fn group_links_tied_to_interface_names_leave_by_those_interfaces() {
+    bound_links(Tie::Interface, false);
 }
 
 /// The same, then the second path's far end goes down: the status and the metrics must show
@@ -302,10 +317,29 @@ fn each_group_link_leaves_by_its_own_interface() {
 /// the stream must stay whole, and the link must carry the stream again once its path is back.
 #[test]
 fn a_bound_group_shows_the_link_of_a_dead_path_silent_and_stays_whole() {
-    bound_links(true);
+    bound_links(Tie::Address, true);
 }
 
-fn bound_links(cut_second_path: bool) {
+/// How a link is made to leave by its path.
+#[derive(Clone, Copy, PartialEq)]
+enum Tie {
+    /// `bind = "<the path's local address>"`, with source routing.
+    Address,
+    /// `interface = "<the path's interface>"`.
+    Interface,
+}
+
+impl Tie {
+    /// The link's TOML keys that tie it to `path`.
+    fn keys(self, path: &HostPath) -> String {
+        match self {
+            Tie::Address => format!("bind = \"{}\"", path.local_ip),
+            Tie::Interface => format!("interface = \"{}\"", path.interface),
+        }
+    }
+}
+
+fn bound_links(tie: Tie, cut_second_path: bool) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     const RECEIVER: &str = "10.231.99.1";
     let mut host = TestHost::create(41).expect("create the receiving host");
@@ -328,9 +362,10 @@ fn bound_links(cut_second_path: bool) {
     std::thread::sleep(Duration::from_millis(300));
     let output = format!(
         "[[channels.outputs]]\nname = \"bonded\"\ntype = \"srt_group\"\nmode = \"broadcast\"\n\
-         latency_ms = {LATENCY_MS}\nlinks = [{{ address = \"{RECEIVER}\", port = {port}, bind = \"{}\" }}, \
-         {{ address = \"{RECEIVER}\", port = {port}, bind = \"{}\" }}]\n",
-        first.local_ip, second.local_ip
+         latency_ms = {LATENCY_MS}\nlinks = [{{ address = \"{RECEIVER}\", port = {port}, {} }}, \
+         {{ address = \"{RECEIVER}\", port = {port}, {} }}]\n",
+        tie.keys(&first),
+        tie.keys(&second)
     );
     let deployment = Deployment::two_rung(dir.path(), false, "", &output);
     let appliance = deployment.start();
@@ -396,8 +431,17 @@ fn bound_links(cut_second_path: bool) {
             sent(link).saturating_sub(sent(&links_before[i]))
         );
     }
-    assert_eq!(both[0]["bind"], first.local_ip.as_str(), "{both:?}");
-    assert_eq!(both[1]["bind"], second.local_ip.as_str(), "{both:?}");
+    for (link, path) in both.iter().zip([&first, &second]) {
+        let (bind, interface) = match tie {
+            Tie::Address => (json!(path.local_ip), json!(null)),
+            Tie::Interface => (json!(null), json!(path.interface)),
+        };
+        assert_eq!(
+            (&link["bind"], &link["interface"]),
+            (&bind, &interface),
+            "{both:?}"
+        );
+    }
     // Broadcast: each path carries the whole stream (~1.5 Mb/s of TS, ~0.9 MB in 5 s).
     for (path, bytes) in [&first, &second].iter().zip(sent) {
         assert!(
@@ -455,8 +499,9 @@ fn bound_links(cut_second_path: bool) {
         );
     }
     println!(
-        "appliance srt_group broadcast, links bound to {} and {}: {sent:?} bytes out of each interface in 5 s; {packets} TS packets, 0 continuity errors, 0 lost frames",
-        first.local_ip, second.local_ip,
+        "appliance srt_group broadcast, links tied by {} and {}: {sent:?} bytes out of each interface in 5 s; {packets} TS packets, 0 continuity errors, 0 lost frames",
+        tie.keys(&first),
+        tie.keys(&second),
     );
 }
 

@@ -298,11 +298,13 @@ try {
   check(/local IP address/.test(await bindError.textContent()), `the bad bind address is named at its link (${await bindError.textContent()})`);
   check((await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs.length === 1, 'nothing was saved');
   await page.locator('input[name="outputs[1].links[1].bind"]').fill('127.0.0.1');
+  await page.locator('input[name="outputs[1].links[0].interface"]').fill('lo');
   await page.getByRole('button', { name: 'Save and apply' }).click();
   await page.getByText('Saved and applied.').waitFor();
   const group = (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).outputs[1];
   check(group.type === 'srt_group' && group.mode === 'broadcast' && group.links.length === 2, `the group output is stored (${JSON.stringify(group)})`);
   check(group.links[0].bind === undefined && group.links[1].bind === '127.0.0.1', 'an empty bind is left out, a filled one kept');
+  check(group.links[0].interface === 'lo' && group.links[1].interface === undefined, `a link's interface is stored, an empty one left out (${JSON.stringify(group.links)})`);
 
   step('a bonded RIST output: a path on an odd port is named at that path, then both paths are saved');
   await page.getByRole('button', { name: 'Add RIST output' }).click();
@@ -326,6 +328,8 @@ try {
   await linkRow.waitFor({ timeout: 20000 });
   const linkText = await linkRow.textContent();
   check(linkText.includes(`127.0.0.1:${groupPort} from 127.0.0.1`) && /CONNECTING|DOWN/.test(linkText), `the card shows each link and its state (${linkText.trim()})`);
+  const firstLinkText = await card.locator('[data-output="out2"] [data-link="0"]').textContent();
+  check(firstLinkText.includes(`127.0.0.1:${groupPort} via lo`), `the card shows the interface a link leaves by (${firstLinkText.trim()})`);
   const ristFigures = card.locator('[data-output="out3"] [data-testid="rist"]');
   await eventually(() => ristFigures.textContent(), (t) => /sent [1-9]\d* · retransmitted \d+ · RTT /.test(t), 'the card shows the RIST output sending');
   await shot(page, '05b-srt-group');

@@ -136,6 +136,8 @@ pub struct SrtGroupLinkLive {
     pub address: String,
     /// The local address the link sends from, if configured.
     pub bind: Option<String>,
+    /// The network interface the link is tied to, if configured.
+    pub interface: Option<String>,
     /// `connecting`, `active` (carrying the stream), `silent` (sending, but nothing heard from
     /// the receiver for over a second: the path is likely dead), `standby` (backup mode) or
     /// `down`.

@@ -1,5 +1,5 @@
 //! An SRT socket group output: one stream over several links to the same receiver, each link
-//! from its own local address (its own interface or ISP).
+//! from its own local address or network interface (its own ISP).
 
 use serde::{de::Error as _, Deserialize, Deserializer, Serialize};
 
@@ -26,6 +26,12 @@ pub struct SrtGroupLink {
     /// kernel chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
+    /// Network interface the link leaves by (`eth1`, `wwan0`), whatever address it has now:
+    /// for an uplink whose address changes (a modem's DHCP lease). The interface needs a route
+    /// to the receiver; no source routing is needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]{1,15}$")]
+    pub interface: Option<String>,
     /// Backup mode: the link with the highest weight is the main one. Left out, links are
     /// ranked in the order they are listed (the first is the main link).
     #[serde(default, skip_serializing_if = "Option::is_none")]

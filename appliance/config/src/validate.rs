@@ -732,6 +732,17 @@ fn check_srt_options(
     check_stream_id(errors, format!("{oat}.stream_id"), stream_id);
 }
 
+/// What Linux takes as an interface name: at most 15 bytes (IFNAMSIZ less the NUL), no `/`
+/// or space, not `.` or `..`; kept to the characters interface names use in practice.
+fn is_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+}
+
 /// A group has two to `SRT_GROUP_LINKS.1` distinct links, each a caller to a real address,
 /// from a local IP address if one is given.
 fn check_group_links(
@@ -761,6 +772,14 @@ fn check_group_links(
                 );
             }
         }
+        if let Some(interface) = &link.interface {
+            if !is_interface_name(interface) {
+                errors.push(
+                    format!("{lat}.interface"),
+                    "must be a network interface name (1-15 of A-Z a-z 0-9 _ . : -, e.g. eth1)",
+                );
+            }
+        }
         if link.weight.is_some() && mode == crate::SrtGroupMode::Broadcast {
             errors.push(
                 format!("{lat}.weight"),
@@ -768,12 +787,15 @@ fn check_group_links(
             );
         }
         let same = |other: &crate::SrtGroupLink| {
-            other.address == link.address && other.port == link.port && other.bind == link.bind
+            other.address == link.address
+                && other.port == link.port
+                && other.bind == link.bind
+                && other.interface == link.interface
         };
         if let Some(first) = links[..li].iter().position(same) {
             errors.push(
                 lat,
-                format!("the same address, port and bind as links[{first}]"),
+                format!("the same address, port, bind and interface as links[{first}]"),
             );
         }
     }

@@ -268,7 +268,7 @@ fn bad_configs_are_rejected_with_their_field_path() {
                 "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
                 "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001 }, { address = \"203.0.113.7\", port = 9001 }]",
             )),
-            "channels[0].outputs[1].links[1]: the same address, port and bind as links[0]",
+            "channels[0].outputs[1].links[1]: the same address, port, bind and interface as links[0]",
         ),
         (
             "weights in a broadcast group",
@@ -277,6 +277,14 @@ fn bad_configs_are_rejected_with_their_field_path() {
                 "type = \"srt_group\"\nmode = \"broadcast\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, weight = 10 }, { address = \"198.51.100.7\", port = 9001 }]",
             )),
             "channels[0].outputs[1].links[0].weight: only a backup group ranks its links; a broadcast group sends on all of them",
+        ),
+        (
+            "SRT group link tied to a path, not an interface name",
+            Box::new(replace(
+                "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
+                "type = \"srt_group\"\nmode = \"broadcast\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, interface = \"eth1\" }, { address = \"203.0.113.7\", port = 9001, interface = \"/dev/wwan0\" }]",
+            )),
+            "channels[0].outputs[1].links[1].interface: must be a network interface name (1-15 of A-Z a-z 0-9 _ . : -, e.g. eth1)",
         ),
         (
             "SRT group link to nowhere",
@@ -290,9 +298,9 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "unknown key in an SRT group link",
             Box::new(replace(
                 "type = \"srt\"\nmode = \"caller\"\naddress = \"203.0.113.7\"\nport = 9001",
-                "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, interface = \"eth1\" }, { address = \"198.51.100.7\", port = 9001 }]",
+                "type = \"srt_group\"\nmode = \"backup\"\nlinks = [{ address = \"203.0.113.7\", port = 9001, device = \"eth1\" }, { address = \"198.51.100.7\", port = 9001 }]",
             )),
-            "channels[0].outputs[1].links[0].interface: unknown field `interface`, expected one of `address`, `port`, `bind`, `weight`",
+            "channels[0].outputs[1].links[0].device: unknown field `device`, expected one of `address`, `port`, `bind`, `interface`, `weight`",
         ),
         (
             "SRT group latency out of range",

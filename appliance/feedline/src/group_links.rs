@@ -13,10 +13,13 @@ fn is_carrying(link: &SrtGroupLinkLive) -> bool {
 /// How an operator recognises the link: its number in the config, where it goes and, when
 /// bound, which local address (which uplink) it leaves from.
 fn describe(index: usize, link: &SrtGroupLinkLive) -> String {
-    match &link.bind {
-        Some(bind) => format!("link {} ({bind} → {})", index + 1, link.address),
-        None => format!("link {} ({})", index + 1, link.address),
-    }
+    let from = match (&link.interface, &link.bind) {
+        (Some(interface), Some(bind)) => format!("{interface} {bind} → "),
+        (Some(interface), None) => format!("{interface} → "),
+        (None, Some(bind)) => format!("{bind} → "),
+        (None, None) => String::new(),
+    };
+    format!("link {} ({from}{})", index + 1, link.address)
 }
 
 /// A warning while a connected group output has links that carry nothing. (An output that is
@@ -89,6 +92,7 @@ mod tests {
         SrtGroupLinkLive {
             address: address.into(),
             bind: bind.map(String::from),
+            interface: None,
             state: state.into(),
             srt: SrtLive {
                 rtt_ms: 50.0,
@@ -135,6 +139,18 @@ mod tests {
         assert_eq!(
             alarm.message,
             "output bonded: 1 of 2 links carrying the stream; link 2 (198.51.100.20 → 203.0.113.10:9000) silent"
+        );
+    }
+
+    #[test]
+    fn a_link_is_named_by_its_interface_when_it_has_one() {
+        let mut modem = link("203.0.113.10:9000", None, "down");
+        modem.interface = Some("wwan0".into());
+        assert_eq!(describe(2, &modem), "link 3 (wwan0 → 203.0.113.10:9000)");
+        modem.bind = Some("100.64.0.7".into());
+        assert_eq!(
+            describe(2, &modem),
+            "link 3 (wwan0 100.64.0.7 → 203.0.113.10:9000)"
         );
     }
 

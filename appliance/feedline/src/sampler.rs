@@ -171,6 +171,7 @@ impl Sampler {
                             .map(|l| SrtGroupLinkLive {
                                 address: l.address.clone(),
                                 bind: l.bind.clone(),
+                                interface: l.interface.clone(),
                                 state: l.state.as_str().to_string(),
                                 srt: srt_live(&l.stats),
                             })

@@ -41,6 +41,7 @@ pub fn group_settings(transport: &OutputTransport) -> Result<GroupSettings, Stri
         .map(|(i, link)| {
             resolve(link).map(|(bind, peer)| Link {
                 bind,
+                interface: link.interface.clone(),
                 peer,
                 weight: link.effective_weight(i, links.len()),
             })
@@ -158,6 +159,7 @@ pub fn link_statuses(configured: &[SrtGroupLink], links: &[LinkStatus]) -> Vec<G
         .map(|(config, link)| GroupLinkStatus {
             address: format!("{}:{}", config.address, config.port),
             bind: config.bind.clone(),
+            interface: config.interface.clone(),
             state: link.state,
             stats: SrtLinkStats {
                 rtt_ms: link.rtt_ms,
@@ -179,6 +181,7 @@ pub fn links_without_group(configured: &[SrtGroupLink], state: LinkState) -> Vec
         .map(|config| GroupLinkStatus {
             address: format!("{}:{}", config.address, config.port),
             bind: config.bind.clone(),
+            interface: config.interface.clone(),
             state,
             stats: SrtLinkStats::default(),
         })
@@ -211,6 +214,7 @@ mod tests {
             address: address.into(),
             port: 9000,
             bind: bind.map(String::from),
+            interface: None,
             weight,
         }
     }
@@ -229,16 +233,19 @@ mod tests {
             vec![
                 Link {
                     bind: Some("10.0.1.2:0".parse().expect("addr")),
+                    interface: None,
                     peer: "192.0.2.1:9000".parse().expect("addr"),
                     weight: 3,
                 },
                 Link {
                     bind: Some("10.0.2.2:0".parse().expect("addr")),
+                    interface: None,
                     peer: "198.51.100.1:9000".parse().expect("addr"),
                     weight: 2,
                 },
                 Link {
                     bind: None,
+                    interface: None,
                     peer: "203.0.113.1:9000".parse().expect("addr"),
                     weight: 9,
                 },

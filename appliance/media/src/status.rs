@@ -76,6 +76,8 @@ pub struct GroupLinkStatus {
     pub address: String,
     /// The local address the link sends from, when one is configured.
     pub bind: Option<String>,
+    /// The network interface the link is tied to, when one is configured.
+    pub interface: Option<String>,
     /// Connecting, active (carrying the stream), silent (nothing heard from the receiver for
     /// over a second), standby (backup mode) or down.
     pub state: feedline_srt::LinkState,

@@ -18,6 +18,7 @@ pub const SRTO_PASSPHRASE: c_int = 26;
 pub const SRTO_PBKEYLEN: c_int = 27;
 pub const SRTO_CONNTIMEO: c_int = 36;
 pub const SRTO_STREAMID: c_int = 46;
+pub const SRTO_BINDTODEVICE: c_int = 56;
 pub const SRTO_PACKETFILTER: c_int = 60;
 pub const SRTO_RETRANSMITALGO: c_int = 61;
 
@@ -178,6 +179,20 @@ extern "C" {
     ) -> c_int;
     pub fn srt_setsockflag(u: SrtSocket, opt: c_int, optval: *const c_void, optlen: c_int)
         -> c_int;
+    pub fn srt_getsockflag(
+        u: SrtSocket,
+        opt: c_int,
+        optval: *mut c_void,
+        optlen: *mut c_int,
+    ) -> c_int;
+    pub fn srt_create_config() -> *mut c_void;
+    pub fn srt_delete_config(config: *mut c_void);
+    pub fn srt_config_add(
+        config: *mut c_void,
+        option: c_int,
+        contents: *const c_void,
+        len: c_int,
+    ) -> c_int;
     pub fn srt_sendmsg2(
         u: SrtSocket,
         buf: *const c_char,
@@ -306,11 +321,62 @@ pub fn socket_addr(storage: &sockaddr_storage) -> Option<std::net::SocketAddr> {
     }
 }
 
-/// A member endpoint: from `bind` (any local address of the peer's family if `None`) to `peer`.
+/// One member's own socket options (`SRT_SOCKOPT_CONFIG`); libsrt applies them to the member
+/// socket inside `srt_connect_group`, and they are freed on drop.
+pub struct MemberOptions(*mut c_void);
+
+impl MemberOptions {
+    /// Options that tie the member to one network interface (`SO_BINDTODEVICE`): its packets
+    /// leave by that interface whatever its address is now.
+    pub fn bound_to_device(interface: &str) -> Result<MemberOptions, String> {
+        // SAFETY: no arguments; a null answer is handled below.
+        let config = unsafe { srt_create_config() };
+        if config.is_null() {
+            return Err(last_error());
+        }
+        let options = MemberOptions(config);
+        let Ok(len) = c_int::try_from(interface.len()) else {
+            return Err("interface name too long".into());
+        };
+        // SAFETY: a live config from srt_create_config and `len` live bytes; libsrt copies them.
+        let r =
+            unsafe { srt_config_add(options.0, SRTO_BINDTODEVICE, interface.as_ptr().cast(), len) };
+        if r == SRT_ERROR {
+            return Err(format!("interface {interface:?}: {}", last_error()));
+        }
+        Ok(options)
+    }
+}
+
+impl Drop for MemberOptions {
+    fn drop(&mut self) {
+        // SAFETY: a config from srt_create_config, freed once.
+        unsafe { srt_delete_config(self.0) }
+    }
+}
+
+/// The interface a member socket is tied to, if any.
+pub fn bound_device(u: SrtSocket) -> Option<String> {
+    let mut name = [0u8; 64];
+    let mut len = name.len() as c_int;
+    // SAFETY: a live, exclusively borrowed buffer of `len` bytes; libsrt writes at most that
+    // and sets `len` to what it wrote.
+    let r = unsafe { srt_getsockflag(u, SRTO_BINDTODEVICE, name.as_mut_ptr().cast(), &mut len) };
+    if r == SRT_ERROR {
+        return None;
+    }
+    let written = &name[..usize::try_from(len).unwrap_or(0).min(name.len())];
+    let text = written.split(|b| *b == 0).next().unwrap_or_default();
+    (!text.is_empty()).then(|| String::from_utf8_lossy(text).into_owned())
+}
+
+/// A member endpoint: from `bind` (any local address of the peer's family if `None`) to `peer`,
+/// with the member's own `options` (which must outlive the connect call).
 pub fn prepare_endpoint(
     bind: Option<std::net::SocketAddr>,
     peer: &std::net::SocketAddr,
     weight: u16,
+    options: Option<&MemberOptions>,
 ) -> SrtSockGroupConfig {
     let (peer_storage, len) = storage(peer);
     let bind_storage = bind.map(|b| storage(&b).0);
@@ -322,6 +388,7 @@ pub fn prepare_endpoint(
         srt_prepare_endpoint(src, (&peer_storage as *const sockaddr_storage).cast(), len)
     };
     endpoint.weight = weight;
+    endpoint.config = options.map_or(std::ptr::null_mut(), |o| o.0);
     endpoint
 }
 
@@ -392,8 +459,9 @@ pub fn close(u: SrtSocket) {
 mod tests {
     use super::*;
 
-    /// The C compiler's sizes of the header's structs, from a program built against the same
-    /// include directory the library was built with.
+    /// The C compiler's sizes of the header's structs (and the one option number whose enum
+    /// entry has no explicit value), from a program built against the same include directory
+    /// the library was built with.
     fn c_sizes() -> Vec<usize> {
         let prefix = std::env::var("FEEDLINE_SRT_PREFIX")
             .unwrap_or_else(|_| "/opt/feedline/libsrt-bonding".to_string());
@@ -404,7 +472,7 @@ mod tests {
             &source,
             "#include <srt/srt.h>\n#include <stdio.h>\nint main(void){printf(\"%zu %zu %zu %zu\\n\", \
              sizeof(SRT_SOCKGROUPCONFIG), sizeof(SRT_SOCKGROUPDATA), sizeof(SRT_TRACEBSTATS), \
-             sizeof(SRT_MSGCTRL));return 0;}\n",
+             sizeof(SRT_MSGCTRL));printf(\"%d\\n\", (int)SRTO_BINDTODEVICE);return 0;}\n",
         )
         .expect("write sizes.c");
         let binary = dir.join("sizes");
@@ -427,7 +495,7 @@ mod tests {
     }
 
     #[test]
-    fn structs_have_the_headers_layout() {
+    fn structs_and_options_match_the_header() {
         use std::mem::size_of;
         assert_eq!(
             c_sizes(),
@@ -436,8 +504,9 @@ mod tests {
                 size_of::<SrtSockGroupData>(),
                 size_of::<SrtTraceBStats>(),
                 size_of::<SrtMsgCtrl>(),
+                SRTO_BINDTODEVICE as usize,
             ],
-            "SRT_SOCKGROUPCONFIG, SRT_SOCKGROUPDATA, SRT_TRACEBSTATS, SRT_MSGCTRL"
+            "SRT_SOCKGROUPCONFIG, SRT_SOCKGROUPDATA, SRT_TRACEBSTATS, SRT_MSGCTRL, SRTO_BINDTODEVICE"
         );
     }
 

@@ -26,6 +26,9 @@ pub enum GroupMode {
 pub struct Link {
     /// Local address to send from; `None` lets the kernel choose.
     pub bind: Option<SocketAddr>,
+    /// Network interface the link is tied to (`SO_BINDTODEVICE`): it leaves by that interface
+    /// whatever address the interface has (a modem's changes with each lease).
+    pub interface: Option<String>,
     pub peer: SocketAddr,
     /// Backup mode: the highest weight is the main link.
     pub weight: u16,
@@ -144,11 +147,18 @@ impl SrtGroup {
             settings,
         };
         group.configure()?;
+        let options = group
+            .settings
+            .links
+            .iter()
+            .map(member_options)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut endpoints: Vec<_> = group
             .settings
             .links
             .iter()
-            .map(|l| ffi::prepare_endpoint(l.bind, &l.peer, l.weight))
+            .zip(&options)
+            .map(|(l, o)| ffi::prepare_endpoint(l.bind, &l.peer, l.weight, o.as_ref()))
             .collect();
         if ffi::connect_group(group.id, &mut endpoints) == ffi::SRT_ERROR {
             return Err(SrtError::Connect(ffi::last_error()));
@@ -246,9 +256,9 @@ impl SrtGroup {
         let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
         // Each member with its local address, once: a link is told apart by where it goes and
         // where it comes from (two links may call one receiver address from two interfaces).
-        let mut unclaimed: Vec<_> = members
+        let mut unclaimed: Vec<Member> = members
             .iter()
-            .map(|m| (*m, ffi::local_addr(m.id)))
+            .map(|m| (*m, ffi::local_addr(m.id), ffi::bound_device(m.id)))
             .collect();
         let mut hearing = self.hearing.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -257,16 +267,15 @@ impl SrtGroup {
             .iter()
             .zip(hearing.iter_mut())
             .map(|(link, heard)| {
-                let ours = |(m, local): &(ffi::SrtSockGroupData, Option<SocketAddr>)| {
+                let ours = |(m, local, device): &Member| {
                     ffi::socket_addr(&m.peeraddr) == Some(link.peer)
                         && link
                             .bind
                             .is_none_or(|b| local.map(|l| l.ip()) == Some(b.ip()))
+                        && link.interface == *device
                 };
                 // A broken member lingers beside the one that replaced it: the live one counts.
-                let alive = |(m, _): &(ffi::SrtSockGroupData, Option<SocketAddr>)| {
-                    m.memberstate != ffi::SRT_GST_BROKEN
-                };
+                let alive = |(m, _, _): &Member| m.memberstate != ffi::SRT_GST_BROKEN;
                 let position = unclaimed
                     .iter()
                     .position(|c| ours(c) && alive(c))
@@ -305,7 +314,16 @@ impl SrtGroup {
             if *state != LinkState::Down {
                 continue;
             }
-            let mut endpoint = [ffi::prepare_endpoint(link.bind, &link.peer, link.weight)];
+            // The interface name was accepted at connect; a failure now is a dial that failed.
+            let Ok(options) = member_options(link) else {
+                continue;
+            };
+            let mut endpoint = [ffi::prepare_endpoint(
+                link.bind,
+                &link.peer,
+                link.weight,
+                options.as_ref(),
+            )];
             if ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR {
                 dialled += 1;
             }
@@ -320,6 +338,22 @@ impl Drop for SrtGroup {
         // The startup `connect` made: the last group's drop stops libsrt's threads.
         ffi::cleanup();
     }
+}
+
+/// A member as libsrt reports it, with the local address and interface it is tied to: a link
+/// is told apart by where it goes and where it comes from.
+type Member = (ffi::SrtSockGroupData, Option<SocketAddr>, Option<String>);
+
+/// The link's own socket options: its interface, when it has one.
+fn member_options(link: &Link) -> Result<Option<ffi::MemberOptions>, SrtError> {
+    link.interface
+        .as_deref()
+        .map(ffi::MemberOptions::bound_to_device)
+        .transpose()
+        .map_err(|message| SrtError::Option {
+            option: "bindtodevice",
+            message,
+        })
 }
 
 fn check(option: &'static str, result: i32) -> Result<(), SrtError> {

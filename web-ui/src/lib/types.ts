@@ -100,6 +100,7 @@ export interface RistLive {
 export interface SrtGroupLinkLive {
   address: string;
   bind?: string | null;
+  interface?: string | null;
   /** connecting, active, silent (nothing heard from the receiver for over 1 s), standby or down */
   state: string;
   srt: SrtLive;
@@ -198,7 +199,7 @@ export type Output =
   | (SrtOptions & {
       type: 'srt_group';
       mode: 'broadcast' | 'backup';
-      links: { address: string; port: number; bind?: string; weight?: number }[];
+      links: { address: string; port: number; bind?: string; interface?: string; weight?: number }[];
     })
   | {
       type: 'udp';
