@@ -185,6 +185,70 @@ fn broadcast_group_output_over_two_paths_at_10_percent_loss_each_loses_nothing()
     );
 }
 
+/// §7: "SRT broadcast group over two paths, one path cut for 10 s mid-stream: 0 continuity
+/// errors", end to end through the appliance, with 2 % loss both ways on each path. The cut link
+/// must show `silent`, then be given up and redialled by the appliance, and carry the stream
+/// again once its path is back; the output must say so in alarms and events.
+#[test]
+fn broadcast_group_output_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut rig = rig("broadcast", Impairment::lossy(ONE_WAY_MS, 0.02));
+    std::thread::sleep(Duration::from_secs(3));
+    let before = links(&rig.admin);
+    rig.relays[0].cut(true);
+    std::thread::sleep(Duration::from_secs(2));
+    let early = links(&rig.admin);
+    let alarms = rig.admin.get("/api/v1/alarms").json();
+    std::thread::sleep(Duration::from_secs(7));
+    let late = links(&rig.admin);
+    std::thread::sleep(Duration::from_secs(1));
+    rig.relays[0].cut(false);
+    std::thread::sleep(Duration::from_secs(6));
+    let after = links(&rig.admin);
+    let events = link_events(&rig.admin);
+    keep_log(&rig.appliance, "srt_group_broadcast_cut");
+    let packets = assert_whole_from(&mut rig, 0);
+
+    assert_eq!(states(&before), ["active", "active"], "{before:?}");
+    assert_eq!(
+        states(&early),
+        ["silent", "active"],
+        "2 s into the cut: {early:?}"
+    );
+    assert!(
+        matches!(states(&late)[0].as_str(), "down" | "connecting"),
+        "9 s into the cut libsrt has given the link up: {late:?}"
+    );
+    assert_eq!(states(&late)[1], "active", "{late:?}");
+    assert_eq!(
+        states(&after),
+        ["active", "active"],
+        "the cut link did not come back with its path: {after:?}"
+    );
+    let link_1 = format!("link 1 (127.0.0.1:{})", rig.relays[0].port);
+    assert!(
+        alarms.as_array().into_iter().flatten().any(|a| a["message"]
+            == format!("output bonded: 1 of 2 links carrying the stream; {link_1} silent")),
+        "no alarm for the cut link: {alarms}"
+    );
+    let cut_events: Vec<&String> = events.iter().filter(|e| e.contains(&link_1)).collect();
+    assert!(
+        cut_events.iter().any(|e| e.ends_with("active → silent")),
+        "{events:?}"
+    );
+    assert!(
+        cut_events.last().is_some_and(|e| e.ends_with("→ active")),
+        "the cut link's last event is not its return: {events:?}"
+    );
+    println!(
+        "appliance srt_group broadcast, 2 % loss per path, path 1 cut 10 s: {packets} TS packets, 0 continuity errors, 0 lost frames; links before {:?}, 2 s into the cut {:?}, 9 s {:?}, after {:?}; link 1 events {cut_events:?}",
+        states(&before),
+        states(&early),
+        states(&late),
+        states(&after)
+    );
+}
+
 #[test]
 fn backup_group_output_moves_to_the_standby_link_when_the_main_path_is_cut() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());

@@ -49,7 +49,16 @@ pub fn alarm(channel: &str, output: &OutputLive) -> Option<Alarm> {
     })
 }
 
-/// One event per link whose state changed between two looks at the output.
+/// What a state means to the operator: a link that is down and one being redialled (every
+/// 0.5 s while its path is dead) are the same news, so moving between them is not an event.
+fn meaning(state: &str) -> &str {
+    match state {
+        "down" | "connecting" => "lost",
+        other => other,
+    }
+}
+
+/// One event per link whose state changed in meaning between two looks at the output.
 pub fn transitions(
     channel: &str,
     before: &OutputLive,
@@ -64,7 +73,7 @@ pub fn transitions(
         .iter()
         .zip(&now.links)
         .enumerate()
-        .filter(|(_, (b, n))| b.state != n.state)
+        .filter(|(_, (b, n))| meaning(&b.state) != meaning(&n.state))
         .map(|(i, (b, n))| {
             let severity = if matches!(n.state.as_str(), "silent" | "down") {
                 Severity::Warning
@@ -208,6 +217,31 @@ mod tests {
             )]
         );
         assert!(transitions("main", &before, &before).is_empty());
+        // Redialling a dead path: down and connecting by turns, one piece of news.
+        let down = group(
+            "connected",
+            vec![
+                link("203.0.113.10:9000", None, "active"),
+                link("203.0.113.11:9000", None, "down"),
+            ],
+        );
+        let redialling = group(
+            "connected",
+            vec![
+                link("203.0.113.10:9000", None, "active"),
+                link("203.0.113.11:9000", None, "connecting"),
+            ],
+        );
+        assert_eq!(transitions("main", &silent, &down).len(), 1);
+        assert!(transitions("main", &down, &redialling).is_empty());
+        assert!(transitions("main", &redialling, &down).is_empty());
+        assert_eq!(
+            transitions("main", &redialling, &before),
+            vec![(
+                Severity::Info,
+                "output main/bonded link 2 (203.0.113.11:9000): connecting → active".to_string()
+            )]
+        );
         assert!(transitions("main", &before, &group("connected", Vec::new())).is_empty());
     }
 }
