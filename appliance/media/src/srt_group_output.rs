@@ -101,6 +101,8 @@ impl GroupSender {
     /// Connects the links; returns once at least one of them is up.
     pub fn connect(settings: GroupSettings, label: String) -> Result<Self, String> {
         let group = Arc::new(SrtGroup::connect(settings).map_err(|e| e.to_string())?);
+        // The programme waits meanwhile in the output's buffer and follows at once.
+        group.warm_up();
         let stop = Arc::new(AtomicBool::new(false));
         let relinker = {
             let (group, stop) = (group.clone(), stop.clone());

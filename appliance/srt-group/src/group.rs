@@ -3,6 +3,7 @@
 
 use crate::ffi;
 use crate::silence::{self, Hearing};
+use crate::warm_up;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -219,6 +220,15 @@ impl SrtGroup {
             text("packetfilter", ffi::SRTO_PACKETFILTER, filter)?;
         }
         Ok(())
+    }
+
+    /// Sends `warm_up::WARM_UP` of MPEG-TS null packets, so that every link's receiver has
+    /// measured the round trip before the first packet of the programme (see `warm_up`).
+    pub fn warm_up(&self) {
+        warm_up::run(|message| {
+            // A link that cannot take a null packet now will say so when the programme starts.
+            let _ = self.send(message);
+        });
     }
 
     /// Sends one message: up to 1316 bytes (seven TS packets).

@@ -6,5 +6,6 @@
 mod ffi;
 mod group;
 mod silence;
+mod warm_up;
 
 pub use group::{GroupMode, GroupSettings, Link, LinkState, LinkStatus, SrtError, SrtGroup};
