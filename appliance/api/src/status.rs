@@ -129,6 +129,26 @@ pub struct OutputLive {
     pub links: Vec<SrtGroupLinkLive>,
 }
 
+impl OutputLive {
+    /// An output that is not running: no figures yet.
+    pub fn stopped(name: &str, transport: &str) -> OutputLive {
+        OutputLive {
+            name: name.to_string(),
+            state: "stopped".into(),
+            transport: transport.to_string(),
+            connection_attempts: 0,
+            last_error: None,
+            bytes_out: 0,
+            bytes_dropped: 0,
+            buffer_bytes: 0,
+            send_rate_bps: 0.0,
+            srt: None,
+            rist: None,
+            links: Vec::new(),
+        }
+    }
+}
+
 /// One member link of an SRT group output.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SrtGroupLinkLive {

@@ -117,18 +117,9 @@ mod tests {
 
     fn group(state: &str, links: Vec<SrtGroupLinkLive>) -> OutputLive {
         OutputLive {
-            name: "bonded".into(),
             state: state.into(),
-            transport: "srt-group".into(),
-            connection_attempts: 1,
-            last_error: None,
-            bytes_out: 0,
-            bytes_dropped: 0,
-            buffer_bytes: 0,
-            send_rate_bps: 0.0,
-            srt: None,
-            rist: None,
             links,
+            ..OutputLive::stopped("bonded", "srt-group")
         }
     }
 

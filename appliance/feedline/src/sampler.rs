@@ -219,20 +219,7 @@ fn stopped_channel(
         renditions: Vec::new(),
         outputs: outputs
             .iter()
-            .map(|(name, transport)| OutputLive {
-                name: name.clone(),
-                state: "stopped".into(),
-                transport: transport.clone(),
-                connection_attempts: 0,
-                last_error: None,
-                bytes_out: 0,
-                bytes_dropped: 0,
-                buffer_bytes: 0,
-                send_rate_bps: 0.0,
-                srt: None,
-                rist: None,
-                links: Vec::new(),
-            })
+            .map(|(name, transport)| OutputLive::stopped(name, transport))
             .collect(),
     }
 }
