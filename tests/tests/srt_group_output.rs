@@ -213,9 +213,11 @@ fn broadcast_group_output_keeps_the_stream_whole_while_one_path_is_cut_for_10_se
         ["silent", "active"],
         "2 s into the cut: {early:?}"
     );
+    // libsrt gives the link up after its peer idle timeout (about 7 s; once, in earlier runs,
+    // after more than 15 s): down or being redialled by now, or still silent, never active.
     assert!(
-        matches!(states(&late)[0].as_str(), "down" | "connecting"),
-        "9 s into the cut libsrt has given the link up: {late:?}"
+        matches!(states(&late)[0].as_str(), "down" | "connecting" | "silent"),
+        "9 s into the cut: {late:?}"
     );
     assert_eq!(states(&late)[1], "active", "{late:?}");
     assert_eq!(
