@@ -165,6 +165,18 @@ fn broadcast_group_output_over_two_paths_at_10_percent_loss_each_loses_nothing()
     keep_log(&rig.appliance, "srt_group_broadcast");
     // From the first byte: the group's warm-up gives each receiver its RTT first.
     let packets = assert_whole_from(&mut rig, 0);
+    // The warm-up is on the wire: the stream opens with null packets (PID 0x1FFF), the
+    // programme after them.
+    let received = std::fs::read(&rig.capture).expect("capture");
+    let first_pids: Vec<u16> = received
+        .chunks_exact(188)
+        .take(7)
+        .map(|p| (u16::from(p[1] & 0x1f) << 8) | u16::from(p[2]))
+        .collect();
+    assert_eq!(
+        first_pids, [0x1fff; 7],
+        "the stream does not open with the warm-up"
+    );
 
     assert_eq!(states(&during), ["active", "active"], "{during:?}");
     for (i, link) in during.iter().enumerate() {
