@@ -123,6 +123,17 @@ mod tests {
         }
     }
 
+    /// A group output in `state` over two unbound links in the given states.
+    fn two_links(state: &str, first: &str, second: &str) -> OutputLive {
+        group(
+            state,
+            vec![
+                link("203.0.113.10:9000", None, first),
+                link("203.0.113.11:9000", None, second),
+            ],
+        )
+    }
+
     #[test]
     fn a_lost_path_on_a_connected_group_is_a_warning_naming_the_link() {
         let output = group(
@@ -156,22 +167,10 @@ mod tests {
 
     #[test]
     fn no_link_alarm_while_every_link_carries_or_the_output_is_down() {
-        let healthy = group(
-            "connected",
-            vec![
-                link("203.0.113.10:9000", None, "active"),
-                link("203.0.113.11:9000", None, "standby"),
-            ],
-        );
+        let healthy = two_links("connected", "active", "standby");
         assert!(alarm("main", &healthy).is_none());
         // The output's own alarm speaks for a group with no link up.
-        let down = group(
-            "reconnecting",
-            vec![
-                link("203.0.113.10:9000", None, "down"),
-                link("203.0.113.11:9000", None, "down"),
-            ],
-        );
+        let down = two_links("reconnecting", "down", "down");
         assert!(alarm("main", &down).is_none());
         let plain = group("connected", Vec::new());
         assert!(alarm("main", &plain).is_none());
@@ -179,20 +178,8 @@ mod tests {
 
     #[test]
     fn each_link_state_change_is_an_event() {
-        let before = group(
-            "connected",
-            vec![
-                link("203.0.113.10:9000", None, "active"),
-                link("203.0.113.11:9000", None, "active"),
-            ],
-        );
-        let silent = group(
-            "connected",
-            vec![
-                link("203.0.113.10:9000", None, "active"),
-                link("203.0.113.11:9000", None, "silent"),
-            ],
-        );
+        let before = two_links("connected", "active", "active");
+        let silent = two_links("connected", "active", "silent");
         assert_eq!(
             transitions("main", &before, &silent),
             vec![(
@@ -209,20 +196,8 @@ mod tests {
         );
         assert!(transitions("main", &before, &before).is_empty());
         // Redialling a dead path: down and connecting by turns, one piece of news.
-        let down = group(
-            "connected",
-            vec![
-                link("203.0.113.10:9000", None, "active"),
-                link("203.0.113.11:9000", None, "down"),
-            ],
-        );
-        let redialling = group(
-            "connected",
-            vec![
-                link("203.0.113.10:9000", None, "active"),
-                link("203.0.113.11:9000", None, "connecting"),
-            ],
-        );
+        let down = two_links("connected", "active", "down");
+        let redialling = two_links("connected", "active", "connecting");
         assert_eq!(transitions("main", &silent, &down).len(), 1);
         assert!(transitions("main", &down, &redialling).is_empty());
         assert!(transitions("main", &redialling, &down).is_empty());

@@ -186,7 +186,7 @@ impl SrtGroup {
             && self
                 .members()
                 .iter()
-                .any(|(state, _)| *state == LinkState::Connecting)
+                .any(|seen| seen.state == LinkState::Connecting)
         {
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -244,11 +244,15 @@ impl SrtGroup {
         self.members()
             .into_iter()
             .zip(&self.settings.links)
-            .map(|((state, member), link)| {
-                let stats = member.and_then(|m| ffi::stats(m.id)).unwrap_or_default();
+            .map(|(seen, link)| {
+                // A running link's figures were read to judge its silence; the others' now.
+                let stats = seen
+                    .stats
+                    .or_else(|| seen.member.and_then(|m| ffi::stats(m.id)))
+                    .unwrap_or_default();
                 LinkStatus {
                     peer: link.peer,
-                    state,
+                    state: seen.state,
                     packets_sent: stats.pkt_sent_total,
                     packets_retransmitted: i64::from(stats.pkt_retrans_total),
                     packets_lost: i64::from(stats.pkt_snd_loss_total),
@@ -262,13 +266,22 @@ impl SrtGroup {
     }
 
     /// Each configured link's state and its member in the group, if libsrt still has one.
-    fn members(&self) -> Vec<(LinkState, Option<ffi::SrtSockGroupData>)> {
+    fn members(&self) -> Vec<SeenLink> {
         let members = ffi::group_data(self.id, self.settings.links.len() * 2).unwrap_or_default();
+        // Only links tied to an interface need each member's interface asked for.
+        let by_interface = self.settings.links.iter().any(|l| l.interface.is_some());
         // Each member with its local address, once: a link is told apart by where it goes and
         // where it comes from (two links may call one receiver address from two interfaces).
         let mut unclaimed: Vec<Member> = members
             .iter()
-            .map(|m| (*m, ffi::local_addr(m.id), ffi::bound_device(m.id)))
+            .map(|m| {
+                let device = if by_interface {
+                    ffi::bound_device(m.id)
+                } else {
+                    None
+                };
+                (*m, ffi::local_addr(m.id), device)
+            })
             .collect();
         let mut hearing = self.hearing.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -291,15 +304,18 @@ impl SrtGroup {
                     .position(|c| ours(c) && alive(c))
                     .or_else(|| unclaimed.iter().position(ours));
                 let member = position.map(|p| unclaimed.remove(p).0);
+                let mut stats = None;
                 let state = match member {
                     None => LinkState::Down,
                     Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
                     Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
                     Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => {
-                        let stats = ffi::stats(m.id).unwrap_or_default();
-                        let replies =
-                            i64::from(stats.pkt_recv_acktotal) + i64::from(stats.pkt_recv_naktotal);
-                        if silence::is_silent(heard, m.id, replies, stats.pkt_sent_total, now) {
+                        let now_stats = ffi::stats(m.id).unwrap_or_default();
+                        stats = Some(now_stats);
+                        let replies = i64::from(now_stats.pkt_recv_acktotal)
+                            + i64::from(now_stats.pkt_recv_naktotal);
+                        let sent = now_stats.pkt_sent_total;
+                        if silence::is_silent(heard, m.id, replies, sent, now) {
                             LinkState::Silent
                         } else {
                             LinkState::Active
@@ -308,7 +324,11 @@ impl SrtGroup {
                     Some(m) if m.memberstate == ffi::SRT_GST_BROKEN => LinkState::Down,
                     Some(_) => LinkState::Standby,
                 };
-                (state, member)
+                SeenLink {
+                    state,
+                    member,
+                    stats,
+                }
             })
             .collect()
     }
@@ -318,10 +338,10 @@ impl SrtGroup {
     /// is connected, libsrt finishes a dial in the background, so one to a dead path is
     /// accepted too, fails later, and is dialled again.
     pub fn maintain(&self) -> usize {
-        let states = self.members();
+        let seen = self.members();
         let mut dialled = 0;
-        for ((state, _), link) in states.iter().zip(&self.settings.links) {
-            if *state != LinkState::Down {
+        for (seen, link) in seen.iter().zip(&self.settings.links) {
+            if seen.state != LinkState::Down {
                 continue;
             }
             // The interface name was accepted at connect; a failure now is a dial that failed.
@@ -348,6 +368,15 @@ impl Drop for SrtGroup {
         // The startup `connect` made: the last group's drop stops libsrt's threads.
         ffi::cleanup();
     }
+}
+
+/// One configured link as `members` found it.
+struct SeenLink {
+    state: LinkState,
+    /// Its member in the group, if libsrt still has one.
+    member: Option<ffi::SrtSockGroupData>,
+    /// Its figures, when they were read to judge its silence (running links).
+    stats: Option<ffi::SrtTraceBStats>,
 }
 
 /// A member as libsrt reports it, with the local address and interface it is tied to: a link
