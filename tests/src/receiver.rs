@@ -21,8 +21,8 @@ impl Receiver {
     }
 
     /// libsrt's own `srt-test-live` from the build with socket groups
-    /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit closes
-    /// its listener after the first connection, so it refuses a group's second link.
+    /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit drops
+    /// an accepted group at once (libsrt answers `SRTS_NONEXIST` for a group's socket state).
     pub fn srt_test_live_groups(uri: &str, capture: &Path) -> Receiver {
         Receiver::srt_app(&srt_test_live(), &[uri, "file://con"], capture)
     }

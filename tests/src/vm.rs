@@ -80,6 +80,10 @@ impl Vm {
             .args([
                 "-accel",
                 "tcg",
+                // Every instruction set extension the emulator has (SSE4, AVX2), so x264 and
+                // libswscale in the guest take their SIMD paths rather than plain C.
+                "-cpu",
+                "max",
                 "-smp",
                 "2",
                 "-m",

@@ -449,7 +449,13 @@ fn bound_links(tie: Tie, cut_second_path: bool) {
     let (admin, _) = set_up_admin(&deployment, &appliance);
     receiver
         .wait_for_bytes(50_000, Duration::from_secs(20))
-        .unwrap_or_else(|| panic!("nothing arrived over the group:\n{}", appliance.log()));
+        .unwrap_or_else(|| {
+            panic!(
+                "nothing arrived over the group:\n{}\nreceiver:\n{}",
+                appliance.log(),
+                receiver.stderr_text()
+            )
+        });
     // A link that has just connected stands idle until the group's next send activates it;
     // the claim is about both carrying the stream once they do.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
