@@ -9,10 +9,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo build -p feedline
 # End-to-end tests encode video on a 2-core machine: one test binary, one test at a time.
 # (No doc tests: the crates have none, and empty runs would close the log on "0 passed".)
+# --no-fail-fast: one failing test binary must not hide how the others fared.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --lib --bins --tests -- --test-threads=1 2>&1 | tee "$log"
+cargo test --workspace --lib --bins --tests --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 read -r passed failed < <(awk '/^test result:/ {
