@@ -137,6 +137,23 @@ fn receive(srt_port: u16, seconds: u32, file: &Path) {
     rx.stop();
 }
 
+/// Polls what a receiver has captured in `file` until `arrived` holds or `at_most` has passed
+/// since `receiving`: the emulated guest's output reaches the host late, by a varying amount.
+fn keep_receiving_until(
+    file: &Path,
+    receiving: Instant,
+    at_most: Duration,
+    arrived: impl Fn(&[analysis::PictureStat]) -> bool,
+) {
+    while receiving.elapsed() < at_most && !arrived(&analysis::picture_stats(file)) {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+fn bright(pictures: &[analysis::PictureStat]) -> usize {
+    pictures.iter().filter(|p| p.yavg > 60.0).count()
+}
+
 /// What a receiver saw of a loss of signal: the picture, the black slate, the picture again.
 struct SlateRoundTrip {
     dark: usize,
@@ -293,13 +310,9 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     let mut rx = connect(srt, &live);
     let receiving = Instant::now();
     std::thread::sleep(Duration::from_secs(8));
-    let bright =
-        |pictures: &[analysis::PictureStat]| pictures.iter().filter(|p| p.yavg > 60.0).count();
-    while receiving.elapsed() < Duration::from_secs(60)
-        && bright(&analysis::picture_stats(&live)) < 90
-    {
-        std::thread::sleep(Duration::from_secs(2));
-    }
+    keep_receiving_until(&live, receiving, Duration::from_secs(60), |p| {
+        bright(p) >= 90
+    });
     rx.stop();
     let _ = std::fs::create_dir_all(&artifacts);
     let _ = std::fs::copy(&live, artifacts.join("live.ts"));
@@ -320,10 +333,10 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         .find(|s| s.height == Some(360))
         .expect("360p rung");
     let live_gaps = analysis::dts_gaps(&analysis::packets(&live, rung.index), 2 * FRAME_90K);
+    let bright_pictures = bright(&pictures);
     eprintln!(
-        "vm: live capture {} pictures ({} bright) over {span:.2} s of PTS in {:.1?} of receiving; DTS gaps over 2 frames: {live_gaps:?}",
+        "vm: live capture {} pictures ({bright_pictures} bright) over {span:.2} s of PTS in {:.1?} of receiving; DTS gaps over 2 frames: {live_gaps:?}",
         pictures.len(),
-        bright(&pictures),
         receiving.elapsed()
     );
     // 30 fps programme: every picture present, whatever the lag.
@@ -334,9 +347,8 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     );
     assert!(live_gaps.is_empty(), "DTS gaps: {live_gaps:?}");
     assert!(
-        bright(&pictures) >= 90,
-        "vivid's colour bars are bright: {} of {} pictures were",
-        bright(&pictures),
+        bright_pictures >= 90,
+        "vivid's colour bars are bright: {bright_pictures} of {} pictures were",
         pictures.len()
     );
 
@@ -366,11 +378,9 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     // measured run), and a fixed 18 s window once ended before the slate arrived (CI, a fresh
     // machine). Keep receiving until the slate and the return to the picture have arrived.
     let receiving = Instant::now();
-    while receiving.elapsed() < Duration::from_secs(90)
-        && !SlateRoundTrip::of(&analysis::picture_stats(&lost)).complete()
-    {
-        std::thread::sleep(Duration::from_secs(3));
-    }
+    keep_receiving_until(&lost, receiving, Duration::from_secs(90), |p| {
+        SlateRoundTrip::of(p).complete()
+    });
     // A second of picture after the last slate frame, so the capture ends past the return.
     std::thread::sleep(Duration::from_secs(1));
     rx.stop();
