@@ -283,7 +283,7 @@ fn broadcast_group_keeps_the_stream_whole_while_one_path_is_cut_for_10_seconds_a
             b_sent.lock().expect("b").1 = group.links()[1].packets_sent;
         }
         15 => setup.relays[0].cut(false),
-        16 => *reconnected.lock().expect("reconnected") = group.maintain(),
+        16 => *reconnected.lock().expect("reconnected") = group.maintain().dialled,
         19 => *after.lock().expect("after") = group.links(),
         _ => {}
     });

@@ -159,6 +159,11 @@ fn assert_received_whole(
 ) -> u64 {
     std::thread::sleep(Duration::from_millis(latency_ms * 3));
     receiver.stop();
+    // The tests run one at a time: after a failure, the failing test's capture and the
+    // receiver's log are these.
+    let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("srt-group-received.ts");
+    let _ = std::fs::copy(capture, &kept);
+    let _ = std::fs::copy(&receiver.stderr, kept.with_extension("stderr"));
     feedline_tests::feed::assert_whole_from(capture, from_byte)
 }
 

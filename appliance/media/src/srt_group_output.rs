@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tracing::info;
+use tracing::{info, warn};
 
 /// SRT live mode carries at most 1316 bytes per message: seven TS packets.
 const MESSAGE_BYTES: usize = 7 * 188;
@@ -110,9 +110,16 @@ impl GroupSender {
                 .name(format!("relink-{label}"))
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        let back = group.maintain();
-                        if back > 0 {
-                            info!(output = %label, links = back, "SRT group links dialled again");
+                        let done = group.maintain();
+                        if done.stranded_closed > 0 {
+                            warn!(
+                                output = %label,
+                                links = done.stranded_closed,
+                                "SRT group links connected but never used by libsrt: closed, dialled again"
+                            );
+                        }
+                        if done.dialled > 0 {
+                            info!(output = %label, links = done.dialled, "SRT group links dialled again");
                         }
                         // In steps, so that stopping the output (SIGTERM: 2 s in all) waits at
                         // most one connect timeout here.

@@ -27,6 +27,7 @@ pub const SRTS_CONNECTING: c_int = 4;
 pub const SRTS_CONNECTED: c_int = 5;
 
 // SRT_MEMBERSTATUS values.
+pub const SRT_GST_PENDING: c_int = 0;
 pub const SRT_GST_RUNNING: c_int = 2;
 pub const SRT_GST_BROKEN: c_int = 3;
 
@@ -208,6 +209,7 @@ extern "C" {
     pub fn srt_getsockname(u: SrtSocket, name: *mut sockaddr, namelen: *mut c_int) -> c_int;
     pub fn srt_getlasterror_str() -> *const c_char;
     pub fn srt_close(u: SrtSocket) -> c_int;
+    pub fn srt_getsockstate(u: SrtSocket) -> c_int;
 }
 
 // Safe wrappers: each checks what it hands to libsrt, so the group code above them has no
@@ -446,6 +448,13 @@ pub fn stats(u: SrtSocket) -> Option<SrtTraceBStats> {
     // SAFETY: a live, exclusively borrowed struct of the header's layout.
     let r = unsafe { srt_bistats(u, &mut perf, 0, 1) };
     (r != SRT_ERROR).then_some(perf)
+}
+
+/// A socket's own state (a group member's, unlike `SrtSockGroupData::sockstate`, which is
+/// what the group last recorded).
+pub fn sock_state(u: SrtSocket) -> c_int {
+    // SAFETY: any id; a stale one answers SRTS_NONEXIST.
+    unsafe { srt_getsockstate(u) }
 }
 
 pub fn close(u: SrtSocket) {

@@ -3,6 +3,7 @@
 
 use crate::ffi;
 use crate::silence::{self, Hearing};
+use crate::stranded::{self, Stranding};
 use crate::warm_up;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
@@ -122,8 +123,8 @@ pub struct LinkStatus {
 pub struct SrtGroup {
     id: ffi::SrtSocket,
     settings: GroupSettings,
-    /// Per configured link: what it last heard from the receiver (see `silence`).
-    hearing: Mutex<Vec<Option<Hearing>>>,
+    /// Per configured link: what is being watched on its member.
+    watches: Mutex<Vec<LinkWatch>>,
 }
 
 impl SrtGroup {
@@ -144,7 +145,7 @@ impl SrtGroup {
         }
         let group = SrtGroup {
             id,
-            hearing: Mutex::new(vec![None; settings.links.len()]),
+            watches: Mutex::new(vec![LinkWatch::default(); settings.links.len()]),
             settings,
         };
         group.configure()?;
@@ -283,13 +284,13 @@ impl SrtGroup {
                 (*m, ffi::local_addr(m.id), device)
             })
             .collect();
-        let mut hearing = self.hearing.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         self.settings
             .links
             .iter()
-            .zip(hearing.iter_mut())
-            .map(|(link, heard)| {
+            .zip(watches.iter_mut())
+            .map(|(link, watch)| {
                 let ours = |(m, local, device): &Member| {
                     ffi::socket_addr(&m.peeraddr) == Some(link.peer)
                         && link
@@ -304,9 +305,18 @@ impl SrtGroup {
                     .position(|c| ours(c) && alive(c))
                     .or_else(|| unclaimed.iter().position(ours));
                 let member = position.map(|p| unclaimed.remove(p).0);
+                let pending_while_connected = member.is_some_and(|m| {
+                    m.memberstate == ffi::SRT_GST_PENDING
+                        && ffi::sock_state(m.id) == ffi::SRTS_CONNECTED
+                });
+                let stranded = member.is_some_and(|m| {
+                    stranded::is_stranded(&mut watch.stranding, m.id, pending_while_connected, now)
+                });
                 let mut stats = None;
                 let state = match member {
                     None => LinkState::Down,
+                    // Not carrying the stream, and it never will: `maintain` dials it again.
+                    Some(_) if pending_while_connected => LinkState::Connecting,
                     Some(m) if m.sockstate == ffi::SRTS_CONNECTING => LinkState::Connecting,
                     Some(m) if m.sockstate != ffi::SRTS_CONNECTED => LinkState::Down,
                     Some(m) if m.memberstate == ffi::SRT_GST_RUNNING => {
@@ -315,7 +325,7 @@ impl SrtGroup {
                         let replies = i64::from(now_stats.pkt_recv_acktotal)
                             + i64::from(now_stats.pkt_recv_naktotal);
                         let sent = now_stats.pkt_sent_total;
-                        if silence::is_silent(heard, m.id, replies, sent, now) {
+                        if silence::is_silent(&mut watch.hearing, m.id, replies, sent, now) {
                             LinkState::Silent
                         } else {
                             LinkState::Active
@@ -328,21 +338,28 @@ impl SrtGroup {
                     state,
                     member,
                     stats,
+                    stranded,
                 }
             })
             .collect()
     }
 
     /// Dials the links that are down again: libsrt removes a broken member from its group and
-    /// never re-establishes it itself. Returns how many dials libsrt accepted; once the group
-    /// is connected, libsrt finishes a dial in the background, so one to a dead path is
-    /// accepted too, fails later, and is dialled again.
-    pub fn maintain(&self) -> usize {
+    /// never re-establishes it itself. A member libsrt left stranded (see `stranded`) is
+    /// closed and its link dialled again. Once the group is connected, libsrt finishes a dial
+    /// in the background, so one to a dead path is accepted too, fails later, and is dialled
+    /// again.
+    pub fn maintain(&self) -> Maintenance {
         let seen = self.members();
-        let mut dialled = 0;
+        let mut done = Maintenance::default();
         for (seen, link) in seen.iter().zip(&self.settings.links) {
-            if seen.state != LinkState::Down {
-                continue;
+            match seen.member {
+                Some(member) if seen.stranded => {
+                    ffi::close(member.id);
+                    done.stranded_closed += 1;
+                }
+                _ if seen.state == LinkState::Down => {}
+                _ => continue,
             }
             // The interface name was accepted at connect; a failure now is a dial that failed.
             let Ok(options) = member_options(link) else {
@@ -355,10 +372,10 @@ impl SrtGroup {
                 options.as_ref(),
             )];
             if ffi::connect_group(self.id, &mut endpoint) != ffi::SRT_ERROR {
-                dialled += 1;
+                done.dialled += 1;
             }
         }
-        dialled
+        done
     }
 }
 
@@ -370,6 +387,24 @@ impl Drop for SrtGroup {
     }
 }
 
+/// What one pass of `SrtGroup::maintain` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Dials libsrt accepted.
+    pub dialled: usize,
+    /// Members closed because libsrt left them stranded (their links are among `dialled`).
+    pub stranded_closed: usize,
+}
+
+/// What is watched on one configured link's member.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinkWatch {
+    /// What it last heard from the receiver (see `silence`).
+    hearing: Option<Hearing>,
+    /// Since when libsrt has left it pending while connected (see `stranded`).
+    stranding: Option<Stranding>,
+}
+
 /// One configured link as `members` found it.
 struct SeenLink {
     state: LinkState,
@@ -377,6 +412,8 @@ struct SeenLink {
     member: Option<ffi::SrtSockGroupData>,
     /// Its figures, when they were read to judge its silence (running links).
     stats: Option<ffi::SrtTraceBStats>,
+    /// libsrt has left its member pending while connected for `stranded::STRANDED_AFTER`.
+    stranded: bool,
 }
 
 /// A member as libsrt reports it, with the local address and interface it is tied to: a link

@@ -6,6 +6,9 @@
 mod ffi;
 mod group;
 mod silence;
+mod stranded;
 mod warm_up;
 
-pub use group::{GroupMode, GroupSettings, Link, LinkState, LinkStatus, SrtError, SrtGroup};
+pub use group::{
+    GroupMode, GroupSettings, Link, LinkState, LinkStatus, Maintenance, SrtError, SrtGroup,
+};
