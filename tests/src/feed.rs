@@ -224,13 +224,25 @@ pub fn two_rungs() -> Vec<ExpectedRung> {
 /// every TS packet in order (no continuity error) and no frame missing (no DTS gap over one
 /// and a half frames at 30 fps). Returns the number of TS packets checked.
 pub fn assert_whole_from(capture: &Path, from: usize) -> u64 {
-    let bytes = std::fs::read(capture).expect("read capture");
-    let from = (from / 188 * 188).min(bytes.len());
-    let checked = capture.with_file_name("checked.ts");
-    std::fs::write(&checked, &bytes[from..]).expect("write the checked part");
+    assert_whole_between(capture, from, usize::MAX)
+}
+
+/// As `assert_whole_from`, for what the receiver wrote from byte `from` up to byte `to`.
+pub fn assert_whole_between(capture: &Path, from: usize, to: usize) -> u64 {
+    let checked = capture_part(capture, from, to);
     let report = assert_ts_continuity(&checked);
     let packets = crate::analysis::packets(&checked, 0);
     let gaps = crate::analysis::dts_gaps(&packets, 3000 + 1500);
     assert!(gaps.is_empty(), "frames lost (DTS gaps, 90 kHz): {gaps:?}");
     report.packets
+}
+
+/// Bytes `from` to `to` of a capture (rounded down to TS packets) in a file beside it.
+pub fn capture_part(capture: &Path, from: usize, to: usize) -> std::path::PathBuf {
+    let bytes = std::fs::read(capture).expect("read capture");
+    let to = (to / 188 * 188).min(bytes.len());
+    let from = (from / 188 * 188).min(to);
+    let part = capture.with_file_name("checked.ts");
+    std::fs::write(&part, &bytes[from..to]).expect("write the checked part");
+    part
 }
