@@ -465,3 +465,163 @@ fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
         "revert not audited: {audit}"
     );
 }
+
+/// A holding loop as the backup: a 2 s file (a black bar moving across light grey, 1 kHz tone),
+/// looped in real time. Luma about 195: neither the live testsrc2 (about 120) nor black.
+fn holding_loop(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("holding.mp4");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0xE0E0E0:size=320x180:rate=30:duration=2[bg];\
+             color=c=black:size=40x100:rate=30[bar];\
+             [bg][bar]overlay=x='mod(t*160,320)':y=40:shortest=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000:sample_rate=48000:duration=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "15",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "holding loop not made");
+    path
+}
+
+/// Luma of the holding loop's pictures, well above live testsrc2's.
+const HOLDING_YAVG: f64 = 170.0;
+
+/// A file as the backup input (a holding loop, as a broadcaster keeps for a lost feed): on
+/// standby it is decoded and paced like a live input, so it is healthy before it is needed; the
+/// programme goes to it when the primary is pulled, plays it moving and looped, and returns to
+/// the primary, one continuous stream throughout.
+#[test]
+fn a_looping_file_as_the_backup_goes_to_air_when_the_input_is_lost() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    require_tool("srt-live-transmit");
+    let media = tempfile::tempdir().expect("tempdir");
+    let holding = holding_loop(media.path());
+    let Rig {
+        dir,
+        d: _,
+        appliance,
+        admin,
+        input_port,
+        output_port,
+    } = start(
+        udp,
+        &format!(
+            "revert_after_s = 1\n[channels.failover.backup]\ntype = \"file\"\npath = \"{}\"",
+            holding.display()
+        ),
+    );
+    let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
+    let mut sender = send(&url, false);
+    // Until the primary arrives the holding loop is on air; the capture starts on the primary.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while failover_status(&admin)["active"] != "primary" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let capture = dir.path().join("programme.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
+    rx.wait_for_bytes(50_000, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    std::thread::sleep(Duration::from_secs(3));
+    let standby = failover_status(&admin);
+
+    pull(&mut sender);
+    // Two and a half loops of the file on air.
+    std::thread::sleep(Duration::from_secs(5));
+    let lost = failover_status(&admin);
+    let mut sender = send(&url, false);
+    std::thread::sleep(Duration::from_secs(4));
+    let back = failover_status(&admin);
+    rx.stop();
+    pull(&mut sender);
+    keep_log("file_backup", &appliance.log());
+
+    assert_one_continuous_programme(&capture);
+    assert_eq!(standby["active"], "primary", "{standby}");
+    assert_eq!(standby["inputs"][1]["confidence"], 100, "{standby}");
+    assert_eq!(lost["active"], "backup", "{lost}");
+    assert_eq!(lost["inputs"][0]["fault"], "no picture", "{lost}");
+    assert_eq!(back["active"], "primary", "{back}");
+
+    // What the receiver saw: live, then the holding loop, then live again.
+    let stats = analysis::picture_stats(&capture);
+    let holding_at: Vec<bool> = stats.iter().map(|s| s.yavg > HOLDING_YAVG).collect();
+    let mut spells: Vec<(bool, usize, usize)> = Vec::new();
+    for (i, &h) in holding_at.iter().enumerate() {
+        match spells.last_mut() {
+            Some(s) if s.0 == h => s.2 += 1,
+            _ => spells.push((h, i, 1)),
+        }
+    }
+    let summary: Vec<String> = spells
+        .iter()
+        .map(|(h, _, n)| format!("{}{n}", if *h { "holding×" } else { "live×" }))
+        .collect();
+    println!("programme as received: {}", summary.join(" "));
+    let pattern: Vec<bool> = spells.iter().map(|s| s.0).collect();
+    assert_eq!(pattern, [false, true, false], "{summary:?}");
+    let (_, start, count) = spells[1];
+    let seconds = count as f64 * FRAME_S;
+    // 5 s without the primary, then its return, a keyframe and the 1 s revert hold.
+    assert!(
+        (4.5..8.0).contains(&seconds),
+        "holding loop on air for {seconds:.2} s: {summary:?}"
+    );
+    // Played, not frozen: the bar moves in (nearly) every picture, across the file's loops.
+    let on_air = &stats[start..start + count];
+    let still = on_air
+        .iter()
+        .skip(1)
+        .filter(|s| s.ydif <= MOVING_YDIF)
+        .count();
+    let mean = |f: fn(&PictureStat) -> f64| on_air.iter().map(f).sum::<f64>() / count as f64;
+    let motion = mean(|s| s.ydif);
+    println!(
+        "holding loop: {count} pictures, {still} not moving, luma {:.0}, motion {motion:.2}",
+        mean(|s| s.yavg)
+    );
+    assert!(
+        still * 20 <= count,
+        "{still} of {count} holding pictures did not move"
+    );
+    // In real time: the bar moves 5⅓ pixels a frame, a luma difference of about 4. A file
+    // decoded as fast as it can be (no pacing) skips pictures: measured 20.6.
+    assert!(
+        motion < 8.0,
+        "the holding loop ran faster than real time: mean picture difference {motion:.2}"
+    );
+
+    let events = switch_events(&admin);
+    for expected in [
+        "primary → backup: primary input: no picture",
+        "backup → primary: primary input healthy for 1 s",
+    ] {
+        assert!(
+            events.iter().any(|m| m.contains(expected)),
+            "no {expected:?} in {events:#?}"
+        );
+    }
+}

@@ -241,15 +241,21 @@ fn check_failover(
     }
     if let Some(backup) = &failover.backup {
         let bat = format!("{at}.backup");
-        if matches!(backup, Input::File { .. }) {
+        // A backup file (a holding loop) goes to air as a live input would: in real time.
+        if matches!(
+            backup,
+            Input::File {
+                live_pace: false,
+                ..
+            }
+        ) {
             errors.push(
-                format!("{bat}.type"),
-                "a file cannot be a backup input yet; use a slate image or a live input",
+                format!("{bat}.live_pace"),
+                "must be true: a backup input plays in real time",
             );
-        } else {
-            let owner = format!("the backup input of channel {:?}", channel.name);
-            check_input(errors, &bat, backup, &owner, bound_ports);
         }
+        let owner = format!("the backup input of channel {:?}", channel.name);
+        check_input(errors, &bat, backup, &owner, bound_ports);
     }
     if let crate::Slate::Image { path } = &failover.slate {
         let ext = path

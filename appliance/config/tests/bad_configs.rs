@@ -218,12 +218,12 @@ fn bad_configs_are_rejected_with_their_field_path() {
             "channels[0].failover.slate.path: must be a .png, .jpg or .jpeg image",
         ),
         (
-            "file as a backup input",
+            "backup file not played in real time",
             Box::new(replace(
                 "[channels.video]",
-                "[channels.failover.backup]\ntype = \"file\"\npath = \"/srv/loop.ts\"\n[channels.video]",
+                "[channels.failover.backup]\ntype = \"file\"\npath = \"/srv/loop.ts\"\nlive_pace = false\n[channels.video]",
             )),
-            "channels[0].failover.backup.type: a file cannot be a backup input yet; use a slate image or a live input",
+            "channels[0].failover.backup.live_pace: must be true: a backup input plays in real time",
         ),
         (
             "RTP-FEC matrix larger than SMPTE 2022-1 allows",

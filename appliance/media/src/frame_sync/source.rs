@@ -346,8 +346,11 @@ fn run_once(
     stop: &AtomicBool,
 ) -> Result<Closed, String> {
     let pipeline = gst::Pipeline::with_name(&format!("input-{}", opening.prefix));
-    let result = play(&pipeline, opening, signal, feed, stop);
+    let mut file_source = None;
+    let result = play(&pipeline, opening, signal, feed, stop, &mut file_source);
     let _ = pipeline.set_state(gst::State::Null);
+    // After the pipeline: its appsrcs, now flushing, release a push the file's thread is in.
+    drop(file_source);
     result
 }
 
@@ -357,6 +360,7 @@ fn play(
     signal: Option<&DvTimings>,
     feed: &Arc<Feed>,
     stop: &AtomicBool,
+    file_source: &mut Option<crate::file_source::FileSource>,
 ) -> Result<Closed, String> {
     let bin = pipeline.upcast_ref::<gst::Bin>();
     let prefix = opening.prefix.as_str();
@@ -376,7 +380,21 @@ fn play(
             let decoder = src.last().cloned().ok_or("empty input")?;
             link_decoded(&decoder, &video[0], &audio[0]);
         }
-        InputPlan::File { .. } => return Err("a file cannot feed a failover input".into()),
+        InputPlan::File {
+            path,
+            loop_playback,
+            ..
+        } => {
+            // Decoded in its own thread for as long as this pipeline plays.
+            *file_source = Some(play_file(
+                bin,
+                prefix,
+                path,
+                *loop_playback,
+                &video,
+                &audio,
+            )?);
+        }
     }
     pipeline
         .set_state(gst::State::Playing)
@@ -415,6 +433,42 @@ fn play(
         }
     }
     Ok(Closed::Stopped)
+}
+
+/// `appsrc ! clocksync` for the file's pictures and sound, fed by a `FileSource`: a backup
+/// file plays in real time (looped if asked), as a live input would deliver.
+fn play_file(
+    bin: &gst::Bin,
+    prefix: &str,
+    path: &Path,
+    loop_playback: bool,
+    video: &[gst::Element],
+    audio: &[gst::Element],
+) -> Result<crate::file_source::FileSource, String> {
+    let (video_src, audio_src) = crate::file_source::appsrc_specs(prefix);
+    let paced = |src: ElementSpec, kind: &str, head: &gst::Element| {
+        let chain = build_chain(
+            bin,
+            &[
+                src,
+                ElementSpec::new("clocksync", format!("{prefix}-{kind}-pace")),
+            ],
+        )
+        .map_err(|e| e.to_string())?;
+        link(chain.last(), head)?;
+        chain[0]
+            .clone()
+            .downcast::<gst_app::AppSrc>()
+            .map_err(|_| "appsrc".to_string())
+    };
+    let video_src = paced(video_src, "video", &video[0])?;
+    let audio_src = paced(audio_src, "audio", &audio[0])?;
+    Ok(crate::file_source::FileSource::start(
+        path,
+        loop_playback,
+        video_src,
+        audio_src,
+    ))
 }
 
 fn first_error(pipeline: &gst::Pipeline) -> Option<String> {
