@@ -336,6 +336,48 @@ try {
   await card.getByRole('button', { name: 'Stop studio' }).click();
   await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'the channel is stopped again');
 
+  step('failover: a backup file and a slate image are saved, a bad threshold is named at its field, then failover is removed');
+  await card.getByRole('link', { name: 'Edit studio' }).click();
+  const failoverBox = page.locator('input[name="failover"]');
+  await failoverBox.waitFor();
+  check(!(await failoverBox.isChecked()), 'no failover until it is asked for');
+  await failoverBox.check();
+  const noData = page.locator('input[name="failover.no_data_ms"]');
+  check((await noData.inputValue()) === '80', `the appliance's default loss time is shown (${await noData.inputValue()})`);
+  await page.locator('select[name="failover.backup.type"]').selectOption('file');
+  const holding = `${workDir}/holding.ts`;
+  await page.locator('input[name="failover.backup.path"]').fill(holding);
+  await page.locator('select[name="failover.slate.type"]').selectOption('image');
+  await page.locator('input[name="failover.slate.path"]').fill('/srv/slate.png');
+  await noData.fill('10');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  const noDataError = page.locator('[id="err-failover.no_data_ms"]');
+  await noDataError.waitFor();
+  check(/40/.test(await noDataError.textContent()), `the loss time's error is next to it (${await noDataError.textContent()})`);
+  check((await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).failover == null, 'nothing was saved');
+  await noData.fill('200');
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  await page.getByText('Saved and applied.').waitFor();
+  const failover = (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).failover;
+  check(
+    failover?.backup?.type === 'file' && failover.backup.path === holding && failover.backup.loop_playback === true &&
+      failover.slate?.type === 'image' && failover.slate.path === '/srv/slate.png' && failover.no_data_ms === 200 && failover.revert_after_s === 5,
+    `the failover section is stored (${JSON.stringify(failover)})`,
+  );
+  await shot(page, '05c-failover');
+  await page.reload();
+  await failoverBox.waitFor();
+  check(await failoverBox.isChecked(), 'the editor shows the stored failover again');
+  check((await page.locator('input[name="failover.backup.path"]').inputValue()) === holding, 'with its backup file');
+  await failoverBox.uncheck();
+  await page.getByRole('button', { name: 'Save and apply' }).click();
+  await eventually(
+    async () => (await (await page.request.get(`${base}/api/v1/channels/studio`)).json()).failover ?? null,
+    (f) => f === null,
+    'failover removed from the channel',
+  );
+  await page.getByRole('link', { name: 'Dashboard' }).first().click();
+
   step('system page: version, hardware, users, tokens, audit, events');
   await page.getByRole('link', { name: 'System' }).click();
   await page.getByTestId('version').waitFor();
