@@ -68,17 +68,25 @@ fn failover_config(input: &str, failover: &str, output_port: u16) -> String {
     )
 }
 
-/// Runs of pictures: (black?, first picture index, picture count).
-fn runs(stats: &[PictureStat]) -> Vec<(bool, usize, usize)> {
+/// Runs of pictures: (`kind` of picture?, first picture index, picture count).
+fn runs_of(
+    stats: &[PictureStat],
+    kind: impl Fn(&PictureStat) -> bool,
+) -> Vec<(bool, usize, usize)> {
     let mut runs: Vec<(bool, usize, usize)> = Vec::new();
     for (i, s) in stats.iter().enumerate() {
-        let black = s.yavg < BLACK_YAVG;
+        let is = kind(s);
         match runs.last_mut() {
-            Some(run) if run.0 == black => run.2 += 1,
-            _ => runs.push((black, i, 1)),
+            Some(run) if run.0 == is => run.2 += 1,
+            _ => runs.push((is, i, 1)),
         }
     }
     runs
+}
+
+/// Runs of black (slate) and other pictures.
+fn runs(stats: &[PictureStat]) -> Vec<(bool, usize, usize)> {
+    runs_of(stats, |s| s.yavg < BLACK_YAVG)
 }
 
 /// Time from the last new live picture to the first slate picture on the wire: how long the
@@ -568,14 +576,7 @@ fn a_looping_file_as_the_backup_goes_to_air_when_the_input_is_lost() {
 
     // What the receiver saw: live, then the holding loop, then live again.
     let stats = analysis::picture_stats(&capture);
-    let holding_at: Vec<bool> = stats.iter().map(|s| s.yavg > HOLDING_YAVG).collect();
-    let mut spells: Vec<(bool, usize, usize)> = Vec::new();
-    for (i, &h) in holding_at.iter().enumerate() {
-        match spells.last_mut() {
-            Some(s) if s.0 == h => s.2 += 1,
-            _ => spells.push((h, i, 1)),
-        }
-    }
+    let spells = runs_of(&stats, |s| s.yavg > HOLDING_YAVG);
     let summary: Vec<String> = spells
         .iter()
         .map(|(h, _, n)| format!("{}{n}", if *h { "holding×" } else { "live×" }))
