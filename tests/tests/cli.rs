@@ -36,6 +36,38 @@ fn check_config_accepts_the_shipped_config() {
     );
 }
 
+/// The shipped config's commented failover example is a valid section once uncommented: the
+/// example an engineer copies must not rot.
+#[test]
+fn the_shipped_failover_example_is_valid_when_uncommented() {
+    let mut in_example = false;
+    let uncommented: Vec<String> = SHIPPED
+        .lines()
+        .map(|line| {
+            in_example = (in_example && !line.trim().is_empty())
+                || line.starts_with("# [channels.failover]");
+            let rest = line.strip_prefix("# ").unwrap_or(line);
+            let is_setting = rest.starts_with('[')
+                || rest.split_once(" = ").is_some_and(|(key, _)| {
+                    !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+            if in_example && is_setting {
+                rest.to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    let text = uncommented.join("\n");
+    assert!(
+        text.contains("\n[channels.failover]\n") && text.contains("\n[channels.failover.backup]"),
+        "no failover example in the shipped config"
+    );
+    let (code, stdout, stderr) = check_config(&text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("OK (1 channel(s)"), "{stdout}");
+}
+
 #[test]
 fn check_config_exits_2_naming_every_bad_field() {
     let bad = SHIPPED
