@@ -141,7 +141,8 @@ fn run(
             .map(|s| s.name().to_string())
             .unwrap_or_default();
         let mut done = l.lock().unwrap_or_else(|p| p.into_inner());
-        let target = if kind.starts_with("video/") && !done.0 {
+        let is_video = kind.starts_with("video/");
+        let target = if is_video && !done.0 {
             done.0 = true;
             v.clone()
         } else if kind.starts_with("audio/") && !done.1 {
@@ -150,7 +151,7 @@ fn run(
         } else {
             return;
         };
-        if let Err(e) = link_stream(&pipeline, pad, target, c.clone()) {
+        if let Err(e) = link_stream(&pipeline, pad, is_video, target, c.clone()) {
             warn!(%kind, error = %e, "cannot link stream of the file input");
         }
     });
@@ -205,10 +206,11 @@ fn run(
 }
 
 /// `pad ! convert ! appsink`, whose samples are re-timed onto the loop clock and pushed into the
-/// channel's appsrc.
+/// channel's appsrc. A video pad (`is_video`, as the caller found it) gets its frames in place.
 fn link_stream(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
+    is_video: bool,
     target: gst_app::AppSrc,
     clock: Arc<Mutex<LoopClock>>,
 ) -> Result<(), String> {
@@ -219,11 +221,6 @@ fn link_stream(
     pipeline.add(&sink).map_err(|e| e.to_string())?;
     sink.sync_state_with_parent().map_err(|e| e.to_string())?;
     let sink_pad = sink.static_pad("sink").ok_or("appsink has no pad")?;
-    let is_video = pad
-        .current_caps()
-        .unwrap_or_else(|| pad.query_caps(None))
-        .structure(0)
-        .is_some_and(|s| s.name().starts_with("video/"));
     if is_video {
         accept_padded_frames(&sink_pad);
     }
