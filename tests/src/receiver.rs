@@ -23,8 +23,13 @@ impl Receiver {
     /// libsrt's own `srt-test-live` from the build with socket groups
     /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit drops
     /// an accepted group at once (libsrt answers `SRTS_NONEXIST` for a group's socket state).
+    /// It logs warnings, so its log says when the group skipped a packet.
     pub fn srt_test_live_groups(uri: &str, capture: &Path) -> Receiver {
-        Receiver::srt_app(&srt_test_live(), &[uri, "file://con"], capture)
+        Receiver::srt_app(
+            &srt_test_live(),
+            &["-ll", "warning", uri, "file://con"],
+            capture,
+        )
     }
 
     /// As `srt_test_live_groups`, on a test host (inside its network namespace).

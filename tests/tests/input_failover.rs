@@ -29,7 +29,9 @@ const BLACK_YAVG: f64 = 20.0;
 const MOVING_YDIF: f64 = 1.0;
 
 /// ffmpeg sending a live H.264 + AAC MPEG-TS: testsrc2 (moving) or black. Like a field
-/// encoder, it calls again (every 200 ms) when its connection fails or drops.
+/// encoder, it calls again (every 200 ms) when its connection fails or drops. Each ffmpeg run's
+/// start and exit, with the time (UTC) and ffmpeg's errors, go to `senders_log()`: beside the
+/// appliance's log (`keep_log`) it tells whether a loss the appliance saw was the sender's.
 fn send(url: &str, black: bool) -> Child {
     let picture = if black {
         "color=c=black:size=320x180:rate=30"
@@ -42,21 +44,53 @@ fn send(url: &str, black: bool) -> Child {
          -c:v libx264 -preset ultrafast -tune zerolatency -g 15 -pix_fmt yuv420p \
          -c:a aac -ac 2 -f mpegts '{url}'"
     );
+    let log = senders_log();
     Command::new("sh")
-        .args(["-c", &format!("while true; do {ffmpeg}; sleep 0.2; done")])
+        .args([
+            "-c",
+            &format!(
+                "while true; do echo \"$({UTC_NOW}) ffmpeg start: {url}\"; {ffmpeg}; \
+                 echo \"$({UTC_NOW}) ffmpeg exit $?\"; sleep 0.2; done"
+            ),
+        ])
         // Its own process group, so that pulling it takes ffmpeg down with the loop.
         .process_group(0)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().expect("senders log"))
+        .stderr(log)
         .spawn()
         .expect("ffmpeg sender")
 }
 
+/// `date` printing the time as the appliance's log does.
+const UTC_NOW: &str = "date -u +%Y-%m-%dT%H:%M:%S.%6NZ";
+
+/// The senders' log of this run of the tests, appended to by every test of this file (they run
+/// one at a time).
+fn senders_log() -> std::fs::File {
+    static NEW_RUN: std::sync::Once = std::sync::Once::new();
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("failover-senders.log");
+    NEW_RUN.call_once(|| {
+        let _ = std::fs::remove_file(&path);
+    });
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("senders log")
+}
+
 /// The cable is pulled: SIGKILL, no goodbye on the wire.
 fn pull(sender: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-s", "KILL", "--", &format!("-{}", sender.id())])
+    let _ = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "echo \"$({UTC_NOW}) pulled\"; kill -s KILL -- -{}",
+                sender.id()
+            ),
+        ])
+        .stdout(senders_log())
         .status();
     let _ = sender.wait();
 }
@@ -250,7 +284,10 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
     assert_eq!(
         pattern,
         [false, true, false, true, false, true, false],
-        "live, slate, … as received: {summary:?}"
+        "live, slate, … as received: {summary:?} (logs: {})",
+        Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("failover-{srt_pulled,senders}.log")
+            .display()
     );
     for (_, start, count) in spells.iter().filter(|r| r.0) {
         let seconds = *count as f64 * FRAME_S;

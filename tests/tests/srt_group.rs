@@ -158,11 +158,23 @@ fn assert_whole(setup: &mut Setup) -> u64 {
     assert_whole_from(setup, 0)
 }
 
-/// As `assert_whole`, for what the receiver wrote from byte `from` on.
+/// As `assert_whole`, for what the receiver wrote from byte `from` on. On failure it shows the
+/// receiver's log (where libsrt says if the group skipped packets) and where in the stream a
+/// TS packet number lies.
 fn assert_whole_from(setup: &mut Setup, from: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(u64::from(LATENCY_MS) * 3));
     setup.receiver.stop();
-    feedline_tests::feed::assert_whole_from(&setup.capture, from as usize)
+    let checked = std::panic::catch_unwind(|| {
+        feedline_tests::feed::assert_whole_from(&setup.capture, from as usize)
+    });
+    checked.unwrap_or_else(|failure| {
+        let ts_packets_per_second = MUX_RATE_BPS as f64 / (188.0 * 8.0);
+        eprintln!(
+            "TS packet n was sent n / {ts_packets_per_second:.1} s into the stream (from byte {from}); the receiver's log:\n{}",
+            setup.receiver.stderr_text()
+        );
+        std::panic::resume_unwind(failure)
+    })
 }
 
 /// Loss patterns (the same as `FEEDLINE_IMPAIR_SEED=33` with the usual ones) under which,
