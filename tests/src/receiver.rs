@@ -23,7 +23,7 @@ impl Receiver {
     /// libsrt's own `srt-test-live` from the build with socket groups
     /// (scripts/build-libsrt-bonding.sh): Debian's libsrt has none, and srt-live-transmit drops
     /// an accepted group at once (libsrt answers `SRTS_NONEXIST` for a group's socket state).
-    /// It logs warnings, so its log says when the group skipped a packet.
+    /// It logs libsrt's warnings (a member link dropping packets it got too late among them).
     pub fn srt_test_live_groups(uri: &str, capture: &Path) -> Receiver {
         Receiver::srt_app(
             &srt_test_live(),

@@ -159,8 +159,8 @@ fn assert_whole(setup: &mut Setup) -> u64 {
 }
 
 /// As `assert_whole`, for what the receiver wrote from byte `from` on. On failure it shows the
-/// receiver's log (where libsrt says if the group skipped packets) and where in the stream a
-/// TS packet number lies.
+/// receiver's log (libsrt's warnings: a member link dropping packets too late, a link breaking)
+/// and where in the stream a TS packet number lies.
 fn assert_whole_from(setup: &mut Setup, from: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(u64::from(LATENCY_MS) * 3));
     setup.receiver.stop();

@@ -30,9 +30,10 @@ const LATENCY_MS: u64 = 200;
 /// (`MAX_BACKUP_SWITCH_LOSS_MS`).
 const BACKUP_LATENCY_MS: u64 = 400;
 /// The most stream a switch to the standby may lose. Measured: nothing in most runs; 36–333 ms
-/// in 13 of 98 runs at latency 400 ms, and up to 564 ms in 6 of 40 at 1000 ms. The receiver logs
-/// nothing and the sender resends its whole unacknowledged buffer, so the drop is inside
-/// libsrt's group receiver or sender buffer; not pinned down.
+/// in 13 of 98 runs at latency 400 ms, and up to 564 ms in 6 of 40 at 1000 ms (1 of 42 runs,
+/// 33 ms, on 2026-11-23). The receiver's member links log no drop and the sender resends its
+/// whole unacknowledged buffer, so the drop is inside libsrt's group receiver or sender buffer;
+/// not pinned down (README, Known limitations).
 const MAX_BACKUP_SWITCH_LOSS_MS: i64 = 600;
 
 fn seconds() -> u64 {
