@@ -69,7 +69,7 @@ const UTC_NOW: &str = "date -u +%Y-%m-%dT%H:%M:%S.%6NZ";
 /// one at a time).
 fn senders_log() -> std::fs::File {
     static NEW_RUN: std::sync::Once = std::sync::Once::new();
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("failover-senders.log");
+    let path = kept_log("senders");
     NEW_RUN.call_once(|| {
         let _ = std::fs::remove_file(&path);
     });
@@ -167,8 +167,12 @@ fn assert_one_continuous_programme(capture: &Path) {
 
 /// The appliance's log, kept under the target directory for whoever reads a failure.
 fn keep_log(name: &str, log: &str) {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("failover-{name}.log"));
-    let _ = std::fs::write(path, log);
+    let _ = std::fs::write(kept_log(name), log);
+}
+
+/// Where a log this file keeps for after the run goes: `target/tmp/failover-<name>.log`.
+fn kept_log(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("failover-{name}.log"))
 }
 
 /// An appliance running one failover channel, with its primary input opened.
@@ -287,10 +291,9 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
     assert_eq!(
         pattern,
         [false, true, false, true, false, true, false],
-        "live, slate, … as received: {summary:?} (logs: {})",
-        Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("failover-{srt_pulled,senders}.log")
-            .display()
+        "live, slate, … as received: {summary:?} (logs: {} and {})",
+        kept_log("srt_pulled").display(),
+        kept_log("senders").display()
     );
     for (_, start, count) in spells.iter().filter(|r| r.0) {
         let seconds = *count as f64 * FRAME_S;
