@@ -343,7 +343,7 @@ try {
   check(!(await failoverBox.isChecked()), 'no failover until it is asked for');
   await failoverBox.check();
   const noData = page.locator('input[name="failover.no_data_ms"]');
-  check((await noData.inputValue()) === '80', `the appliance's default loss time is shown (${await noData.inputValue()})`);
+  check((await noData.inputValue()) === '120', `the appliance's default loss time is shown (${await noData.inputValue()})`);
   await page.locator('select[name="failover.backup.type"]').selectOption('file');
   const holding = `${workDir}/holding.ts`;
   await page.locator('input[name="failover.backup.path"]').fill(holding);

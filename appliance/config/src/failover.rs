@@ -60,8 +60,10 @@ impl Slate {
 }
 
 fn default_no_data_ms() -> u32 {
-    // Two frames at 30 fps, plus a little jitter: a live source never pauses this long.
-    80
+    // Three and a half frames at 30 fps: an IP source (ffmpeg over SRT) delivers its pictures
+    // up to 50 ms apart even on an idle machine, and at 80 ms a loaded box put a slate on air
+    // while the sender ran on (CI, 2026-11-23). The measured switch is still under 100 ms.
+    120
 }
 fn default_black_ms() -> u32 {
     3000
