@@ -42,7 +42,16 @@ impl Receiver {
         let binary = binary.to_str().unwrap_or_default();
         Receiver::srt_app(
             Path::new("ip"),
-            &["netns", "exec", &host.name, binary, uri, "file://con"],
+            &[
+                "netns",
+                "exec",
+                &host.name,
+                binary,
+                "-ll",
+                "warning",
+                uri,
+                "file://con",
+            ],
             capture,
         )
     }
@@ -128,6 +137,13 @@ impl Receiver {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// Whether the receiver has ended by itself (`srt-test-live` does when its source breaks).
+    pub fn has_exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
     /// Waits for the receiver to exit by itself (ffmpeg after `-t`).

@@ -443,7 +443,6 @@ fn each_group_link_leaves_by_its_own_interface() {
 /// The same with each link tied to its interface by name (`SO_BINDTODEVICE`), no local
 /// address configured: the way to bond an uplink whose address changes.
 #[test]
-#[ignore = "flaked once in CI (1 run in about 10): the group broke 25 ms after its first packet and the receiver got nothing; cause not found. Run with --ignored"]
 fn group_links_tied_to_interface_names_leave_by_those_interfaces() {
     bound_links(Tie::Interface, false);
 }
@@ -491,11 +490,9 @@ fn bound_links(tie: Tie, cut_second_path: bool) {
     let capture = dir.path().join("received.ts");
     // Bound to the receiver's address, not any: its replies must come from the address the
     // links call, or libsrt's caller ignores them.
-    let mut receiver = Receiver::srt_test_live_groups_on(
-        &host,
-        &format!("srt://{RECEIVER}:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}"),
-        &capture,
-    );
+    let receiver_uri =
+        format!("srt://{RECEIVER}:{port}?mode=listener&groupconnect=1&latency={LATENCY_MS}");
+    let receiver = Receiver::srt_test_live_groups_on(&host, &receiver_uri, &capture);
     std::thread::sleep(Duration::from_millis(300));
     let output = format!(
         "[[channels.outputs]]\nname = \"bonded\"\ntype = \"srt_group\"\nmode = \"broadcast\"\n\
@@ -507,15 +504,8 @@ fn bound_links(tie: Tie, cut_second_path: bool) {
     let deployment = Deployment::two_rung(dir.path(), false, "", &output);
     let appliance = deployment.start();
     let (admin, _) = set_up_admin(&deployment, &appliance);
-    receiver
-        .wait_for_bytes(50_000, Duration::from_secs(20))
-        .unwrap_or_else(|| {
-            panic!(
-                "nothing arrived over the group:\n{}\nreceiver:\n{}",
-                appliance.log(),
-                receiver.stderr_text()
-            )
-        });
+    let (mut receiver, capture) =
+        until_the_stream_arrives(receiver, &host, &receiver_uri, capture, &appliance);
     // A link that has just connected stands idle until the group's next send activates it;
     // the claim is about both carrying the stream once they do.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -646,6 +636,51 @@ fn bound_links(tie: Tie, cut_second_path: bool) {
         tie.keys(&first),
         tie.keys(&second),
     );
+}
+
+/// Waits for the group's stream at the receiver. `srt-test-live` ends when its group breaks,
+/// where a receiver in service keeps listening, and one CI run saw a group break 25 ms after
+/// its first packet (cause not found; README, Known limitations). If the receiver ends before
+/// the stream has arrived it is started once more, with both logs printed and kept, and the
+/// appliance must dial again and deliver: every later claim is held against that stream.
+fn until_the_stream_arrives(
+    mut receiver: Receiver,
+    host: &TestHost,
+    uri: &str,
+    mut capture: PathBuf,
+    appliance: &Appliance,
+) -> (Receiver, PathBuf) {
+    const STREAM_BYTES: u64 = 50_000;
+    let mut restarted = false;
+    let mut deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while receiver.captured_bytes() < STREAM_BYTES {
+        if !restarted && receiver.has_exited() {
+            let notice = format!(
+                "the receiver ended after {} bytes, before the stream arrived; started again\n\
+                 receiver:\n{}\nappliance:\n{}",
+                receiver.captured_bytes(),
+                receiver.stderr_text(),
+                appliance.log()
+            );
+            println!("{notice}");
+            let _ = std::fs::write(
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("srt-group-receiver-restart.log"),
+                &notice,
+            );
+            capture = capture.with_file_name("received-after-restart.ts");
+            receiver = Receiver::srt_test_live_groups_on(host, uri, &capture);
+            restarted = true;
+            deadline = std::time::Instant::now() + Duration::from_secs(20);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing arrived over the group (receiver started again: {restarted}):\n{}\nreceiver:\n{}",
+            appliance.log(),
+            receiver.stderr_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (receiver, capture)
 }
 
 fn second_path_far_end(host: &TestHost, path: &HostPath, state: &str) {
