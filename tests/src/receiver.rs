@@ -150,10 +150,8 @@ impl Receiver {
     pub fn wait(&mut self, timeout: Duration) -> bool {
         let start = Instant::now();
         while start.elapsed() < timeout {
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return true;
-                }
+            if self.has_exited() {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
