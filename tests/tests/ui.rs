@@ -37,6 +37,12 @@ fn browser_scenarios_pass_in_real_chromium() {
         .env("SRT_PORT", free_port().to_string())
         .env("ARTIFACTS", &artifacts)
         .env("WORK_DIR", dir.path())
+        // The editor shows the appliance's defaults from a copy of its own; this ties the copy
+        // to the source.
+        .env(
+            "FAILOVER_NO_DATA_MS",
+            feedline_config::Failover::default().no_data_ms.to_string(),
+        )
         .status()
         .expect("run node");
     assert!(

@@ -6,6 +6,7 @@
 //   SRT_PORT       a free UDP port for the channel's SRT listener output
 //   ARTIFACTS      where screenshots go
 //   HEAP_UPDATES   live updates in the heap measurement (default 600 = 10 minutes at 1 Hz)
+//   FAILOVER_NO_DATA_MS  the appliance's default loss time, which the editor must show
 //
 // Exits non-zero at the first failed check, saying which.
 
@@ -343,7 +344,8 @@ try {
   check(!(await failoverBox.isChecked()), 'no failover until it is asked for');
   await failoverBox.check();
   const noData = page.locator('input[name="failover.no_data_ms"]');
-  check((await noData.inputValue()) === '120', `the appliance's default loss time is shown (${await noData.inputValue()})`);
+  const defaultNoData = need('FAILOVER_NO_DATA_MS');
+  check((await noData.inputValue()) === defaultNoData, `the appliance's default loss time (${defaultNoData}) is shown (${await noData.inputValue()})`);
   await page.locator('select[name="failover.backup.type"]').selectOption('file');
   const holding = `${workDir}/holding.ts`;
   await page.locator('input[name="failover.backup.path"]').fill(holding);
