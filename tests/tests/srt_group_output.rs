@@ -166,19 +166,21 @@ fn assert_received_whole(
 ) -> u64 {
     std::thread::sleep(Duration::from_millis(latency_ms * 3));
     receiver.stop();
-    // The tests run one at a time: after a failure, the failing test's capture and the
-    // receiver's log are these.
-    let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("srt-group-received.ts");
+    // After a failure: the capture and the receiver's log.
+    let kept = kept("srt-group-received.ts");
     let _ = std::fs::copy(capture, &kept);
     let _ = std::fs::copy(&receiver.stderr, kept.with_extension("stderr"));
     feedline_tests::feed::assert_whole_from(capture, from_byte)
 }
 
+/// Where a file kept for after a failure goes (the tests run one at a time, so the last
+/// failing test's files are these).
+fn kept(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
 fn keep_log(appliance: &Appliance, name: &str) {
-    let _ = std::fs::write(
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.log")),
-        appliance.log(),
-    );
+    let _ = std::fs::write(kept(&format!("{name}.log")), appliance.log());
 }
 
 /// The appliance answers every loss report; with libsrt's default "reduced" retransmission this
@@ -663,10 +665,7 @@ fn until_the_stream_arrives(
                 appliance.log()
             );
             println!("{notice}");
-            let _ = std::fs::write(
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("srt-group-receiver-restart.log"),
-                &notice,
-            );
+            let _ = std::fs::write(kept("srt-group-receiver-restart.log"), &notice);
             capture = capture.with_file_name("received-after-restart.ts");
             receiver = Receiver::srt_test_live_groups_on(host, uri, &capture);
             restarted = true;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { launchChromium, need } from './browser.mjs';
 
 const base = need('FEEDLINE_URL');
+const defaultNoData = need('FAILOVER_NO_DATA_MS');
 const setupCode = need('SETUP_CODE');
 const srtPort = Number(need('SRT_PORT'));
 const artifacts = process.env.ARTIFACTS ?? 'e2e-artifacts';
@@ -344,7 +345,6 @@ try {
   check(!(await failoverBox.isChecked()), 'no failover until it is asked for');
   await failoverBox.check();
   const noData = page.locator('input[name="failover.no_data_ms"]');
-  const defaultNoData = need('FAILOVER_NO_DATA_MS');
   check((await noData.inputValue()) === defaultNoData, `the appliance's default loss time (${defaultNoData}) is shown (${await noData.inputValue()})`);
   await page.locator('select[name="failover.backup.type"]').selectOption('file');
   const holding = `${workDir}/holding.ts`;
