@@ -196,3 +196,42 @@ pub fn picture_stats(file: &Path) -> Vec<PictureStat> {
         })
         .collect()
 }
+
+/// Silences in the file's first audio stream, from ffmpeg's `silencedetect` (below -40 dBFS
+/// for at least `at_least_s`): (start in seconds of the stream, duration in seconds).
+pub fn silences(file: &Path, at_least_s: f64) -> Vec<(f64, f64)> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(file)
+        .args([
+            "-map",
+            "0:a:0",
+            "-af",
+            &format!("silencedetect=n=-40dB:d={at_least_s}"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg silencedetect");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let value = |line: &str, key: &str| -> Option<f64> {
+        line.split(key)
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let mut found = Vec::new();
+    let mut start = None;
+    for line in log.lines() {
+        if let Some(s) = value(line, "silence_start: ") {
+            start = Some(s);
+        } else if let (Some(s), Some(d)) = (start, value(line, "silence_duration: ")) {
+            found.push((s, d));
+            start = None;
+        }
+    }
+    found
+}
