@@ -616,6 +616,136 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     assert!(later.is_empty(), "the sound dropped out on air: {later:?}");
 }
 
+/// Sends UDP datagrams of 1316 bytes at `bytes_per_s` until `until`: the TS of `stream` (looped),
+/// or, without one, random bytes; `corrupt` of the datagrams get 16 random bytes written over
+/// them at a random place (a link or a sender flipping bits).
+fn send_datagrams(to: u16, stream: Option<&[u8]>, corrupt: f64, bytes_per_s: f64, until: Instant) {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("sender socket");
+    let mut dice: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut roll = move || {
+        dice ^= dice << 13;
+        dice ^= dice >> 7;
+        dice ^= dice << 17;
+        dice
+    };
+    let start = Instant::now();
+    let mut sent = 0usize;
+    while Instant::now() < until {
+        let mut datagram: Vec<u8> = match stream {
+            Some(ts) => {
+                let at = sent % (ts.len() - ts.len() % 1316);
+                ts[at..at + 1316].to_vec()
+            }
+            None => (0..1316).map(|_| roll() as u8).collect(),
+        };
+        if (roll() % 10_000) as f64 / 10_000.0 < corrupt {
+            let at = roll() as usize % (1316 - 16);
+            for b in &mut datagram[at..at + 16] {
+                *b = roll() as u8;
+            }
+        }
+        let _ = socket.send_to(&datagram, ("127.0.0.1", to));
+        sent += 1316;
+        let due = start + Duration::from_secs_f64(sent as f64 / bytes_per_s);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Non-negotiable: a malformed stream never stops the outputs or the process. The input gets
+/// random bytes, then a TS with one datagram in fifty overwritten, then the same TS clean: the
+/// garbage is a lost input (slate), the damaged stream and the clean one go to air, and the
+/// receiver sees one continuous programme throughout.
+#[test]
+fn malformed_input_never_stops_the_programme_and_a_clean_stream_after_it_goes_to_air() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    require_tool("srt-live-transmit");
+    let Rig {
+        dir,
+        d: _,
+        mut appliance,
+        admin,
+        input_port,
+        output_port,
+    } = start(udp, "revert_after_s = 1");
+    // A constant-rate TS (1.5 Mb/s), so that sending it at that rate is real time.
+    let recording = dir.path().join("cbr.ts");
+    let made = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30:duration=10",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000:duration=10",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "15",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-b:v", "800k", "-maxrate", "800k", "-bufsize", "400k"])
+        .args([
+            "-c:a", "aac", "-ac", "2", "-muxrate", "1500000", "-f", "mpegts",
+        ])
+        .arg(&recording)
+        .status()
+        .expect("ffmpeg");
+    assert!(made.success(), "could not make the test stream");
+    let ts = std::fs::read(&recording).expect("test stream");
+    let rate = 1_500_000.0 / 8.0;
+
+    let capture = dir.path().join("programme.ts");
+    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
+    rx.wait_for_bytes(50_000, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+
+    let at = |s: u64| Instant::now() + Duration::from_secs(s);
+    send_datagrams(input_port, None, 0.0, rate, at(3));
+    let on_garbage = failover_status(&admin);
+    send_datagrams(input_port, Some(&ts), 0.02, rate, at(5));
+    let on_damaged = failover_status(&admin);
+    send_datagrams(input_port, Some(&ts), 0.0, rate, at(4));
+    let on_clean = failover_status(&admin);
+    rx.stop();
+    let alive = appliance.is_running();
+    keep_log("malformed", &appliance.log());
+
+    assert!(alive, "the appliance died:\n{}", appliance.log());
+    assert_one_continuous_programme(&capture);
+    assert_eq!(on_garbage["active"], "slate", "{on_garbage}");
+    assert_eq!(
+        on_garbage["inputs"][0]["fault"], "no picture",
+        "{on_garbage}"
+    );
+    assert_eq!(on_damaged["active"], "primary", "{on_damaged}");
+    assert_eq!(on_clean["active"], "primary", "{on_clean}");
+    assert_eq!(on_clean["inputs"][0]["confidence"], 100, "{on_clean}");
+    let stats = analysis::picture_stats(&capture);
+    let spells: Vec<String> = runs(&stats)
+        .iter()
+        .map(|(black, _, n)| format!("{}{n}", if *black { "slate×" } else { "live×" }))
+        .collect();
+    println!("programme as received: {}", spells.join(" "));
+    let live = runs(&stats).into_iter().filter(|r| !r.0).map(|r| r.2).max();
+    assert!(
+        live.is_some_and(|n| n > 200),
+        "the streams after the garbage did not stay on air: {spells:?}"
+    );
+}
+
 /// Manual revert: with `revert_after_s = 0` the programme stays on the slate after the input
 /// returns until an operator asks; a viewer may not; the request is refused while the input is
 /// still missing.
