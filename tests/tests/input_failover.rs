@@ -12,7 +12,7 @@ use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool, srt_output, two_rung_config};
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -41,27 +41,33 @@ fn send(url: &str, black: bool) -> Child {
     send_stream(url, picture, "-ar 48000 -ac 2")
 }
 
-/// A relay passing on a camera's stream as it is (`ffmpeg -re -i … -c copy`), here a recording
-/// with 44.1 kHz mono sound at 64 kb/s. Such a stream arrives in bursts: ffmpeg's muxer fills
-/// an audio PES (about 300 ms of this sound) before it lets the video go, so pictures come
-/// eight or nine at a time (measured at the socket: gaps of up to 254 ms, the frames of a
-/// burst back to back). A live ffmpeg encoder (`send`) does not show this.
-fn relay_in_bursts(dir: &Path, url: &str) -> Child {
-    let recording = dir.join("camera.ts");
+/// srt-live-transmit recording the programme from the appliance's SRT listener into
+/// `dir/programme.ts`, once the programme has started to arrive.
+fn record_programme(dir: &Path, output_port: u16, appliance: &Appliance) -> (Receiver, PathBuf) {
+    let capture = dir.join("programme.ts");
+    let rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
+    rx.wait_for_bytes(50_000, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    (rx, capture)
+}
+
+/// A recording of moving pictures (320×180, 30 fps) and a 440 Hz tone, H.264 and AAC in MPEG-TS,
+/// with `sound_and_mux` choosing the sound's format and the muxer's options.
+fn make_recording(path: &Path, seconds: u32, sound_and_mux: &[&str]) {
     let made = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
         .args([
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
             "-f",
             "lavfi",
             "-i",
-            "testsrc2=size=320x180:rate=30:duration=14",
         ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100:duration=14",
-        ])
+        .arg(format!("testsrc2=size=320x180:rate=30:duration={seconds}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
         .args([
             "-c:v",
             "libx264",
@@ -72,11 +78,23 @@ fn relay_in_bursts(dir: &Path, url: &str) -> Child {
             "-pix_fmt",
             "yuv420p",
         ])
-        .args(["-c:a", "aac", "-ac", "1", "-b:a", "64k", "-f", "mpegts"])
-        .arg(&recording)
+        .args(["-c:a", "aac"])
+        .args(sound_and_mux)
+        .args(["-f", "mpegts"])
+        .arg(path)
         .status()
         .expect("ffmpeg");
-    assert!(made.success(), "could not make the camera recording");
+    assert!(made.success(), "could not make {}", path.display());
+}
+
+/// A relay passing on a camera's stream as it is (`ffmpeg -re -i … -c copy`), here a recording
+/// with 44.1 kHz mono sound at 64 kb/s. Such a stream arrives in bursts: ffmpeg's muxer fills
+/// an audio PES (about 300 ms of this sound) before it lets the video go, so pictures come
+/// eight or nine at a time (measured at the socket: gaps of up to 254 ms, the frames of a
+/// burst back to back). A live ffmpeg encoder (`send`) does not show this.
+fn relay_in_bursts(dir: &Path, url: &str) -> Child {
+    let recording = dir.join("camera.ts");
+    make_recording(&recording, 14, &["-ar", "44100", "-ac", "1", "-b:a", "64k"]);
     Command::new("ffmpeg")
         .args([
             "-hide_banner",
@@ -239,7 +257,7 @@ fn keep_log(name: &str, log: &str) {
 }
 
 /// Where a log this file keeps for after the run goes: `target/tmp/failover-<name>.log`.
-fn kept_log(name: &str) -> std::path::PathBuf {
+fn kept_log(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("failover-{name}.log"))
 }
 
@@ -325,10 +343,7 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
         output_port,
     } = start(srt_listener, "revert_after_s = 1");
 
-    let capture = dir.path().join("programme.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
-    rx.wait_for_bytes(50_000, Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("no programme before any input:\n{}", appliance.log()));
+    let (mut rx, capture) = record_programme(dir.path(), output_port, &appliance);
 
     let url = format!("srt://127.0.0.1:{input_port}?mode=caller");
     for _ in 0..3 {
@@ -436,10 +451,7 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
     );
     let url = format!("udp://127.0.0.1:{input_port}?pkt_size=1316");
     let mut sender = send(&url, false);
-    let capture = dir.path().join("programme.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
-    rx.wait_for_bytes(50_000, Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    let (mut rx, capture) = record_programme(dir.path(), output_port, &appliance);
     std::thread::sleep(Duration::from_secs(3));
 
     pull(&mut sender);
@@ -552,10 +564,7 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
         input_port,
         output_port,
     } = start(udp, "revert_after_s = 1");
-    let capture = dir.path().join("programme.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
-    rx.wait_for_bytes(50_000, Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    let (mut rx, capture) = record_programme(dir.path(), output_port, &appliance);
     let mut sender = relay_in_bursts(
         dir.path(),
         &format!("udp://127.0.0.1:{input_port}?pkt_size=1316"),
@@ -672,45 +681,18 @@ fn malformed_input_never_stops_the_programme_and_a_clean_stream_after_it_goes_to
     } = start(udp, "revert_after_s = 1");
     // A constant-rate TS (1.5 Mb/s), so that sending it at that rate is real time.
     let recording = dir.path().join("cbr.ts");
-    let made = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=30:duration=10",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000:duration=10",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "15",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-b:v", "800k", "-maxrate", "800k", "-bufsize", "400k"])
-        .args([
-            "-c:a", "aac", "-ac", "2", "-muxrate", "1500000", "-f", "mpegts",
-        ])
-        .arg(&recording)
-        .status()
-        .expect("ffmpeg");
-    assert!(made.success(), "could not make the test stream");
+    make_recording(
+        &recording,
+        10,
+        &[
+            "-ar", "48000", "-ac", "2", "-b:v", "800k", "-maxrate", "800k", "-bufsize", "400k",
+            "-muxrate", "1500000",
+        ],
+    );
     let ts = std::fs::read(&recording).expect("test stream");
     let rate = 1_500_000.0 / 8.0;
 
-    let capture = dir.path().join("programme.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
-    rx.wait_for_bytes(50_000, Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    let (mut rx, capture) = record_programme(dir.path(), output_port, &appliance);
 
     let at = |s: u64| Instant::now() + Duration::from_secs(s);
     send_datagrams(input_port, None, 0.0, rate, at(3));
@@ -813,7 +795,7 @@ fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
 
 /// A holding loop as the backup: a 2 s file (a black bar moving across light grey, 1 kHz tone),
 /// looped in real time. Luma about 195: neither the live testsrc2 (about 120) nor black.
-fn holding_loop(dir: &Path) -> std::path::PathBuf {
+fn holding_loop(dir: &Path) -> PathBuf {
     let path = dir.join("holding.mp4");
     let status = Command::new("ffmpeg")
         .args([
@@ -886,10 +868,7 @@ fn a_looping_file_as_the_backup_goes_to_air_when_the_input_is_lost() {
     while failover_status(&admin)["active"] != "primary" && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let capture = dir.path().join("programme.ts");
-    let mut rx = Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{output_port}"), &capture);
-    rx.wait_for_bytes(50_000, Duration::from_secs(15))
-        .unwrap_or_else(|| panic!("no programme:\n{}", appliance.log()));
+    let (mut rx, capture) = record_programme(dir.path(), output_port, &appliance);
     std::thread::sleep(Duration::from_secs(3));
     let standby = failover_status(&admin);
 
