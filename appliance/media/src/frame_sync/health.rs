@@ -83,12 +83,7 @@ impl Condition {
 
 #[derive(Debug, Default)]
 pub struct Health {
-    /// When the input last delivered a picture.
     last_picture: Option<Instant>,
-    /// When the programme last had a new picture of this input to air: the loss check counts
-    /// from here, not from delivery, so that a sender delivering in bursts is not lost between
-    /// them while its burst is still playing out (`playout`).
-    last_aired: Option<Instant>,
     last_audio: Option<Instant>,
     black_since: Option<Instant>,
     frozen_since: Option<Instant>,
@@ -126,11 +121,6 @@ impl Health {
         self.last_picture
     }
 
-    /// The programme frame at `now` had a new picture of this input.
-    pub fn aired_new_picture(&mut self, now: Instant) {
-        self.last_aired = Some(now);
-    }
-
     /// The input restarted: its history no longer says anything about it.
     pub fn reset(&mut self) {
         *self = Health::default();
@@ -142,7 +132,7 @@ impl Health {
             _ => false,
         };
         let lost = self
-            .last_aired
+            .last_picture
             .is_none_or(|at| now.saturating_duration_since(at) > t.no_data);
         // An input that sends no audio at all is as silent as one sending digital zero.
         let audio_absent = t.silence.is_some_and(|limit| {
@@ -179,12 +169,6 @@ mod tests {
         LumaGrid::sample(&plane, 64, 64, 36)
     }
 
-    /// A picture delivered and aired at once, as a steady input's is.
-    fn deliver(h: &mut Health, at: Instant, grid: LumaGrid) {
-        h.picture(at, grid);
-        h.aired_new_picture(at);
-    }
-
     fn black() -> LumaGrid {
         LumaGrid::sample(&[16; 64 * 36], 64, 64, 36)
     }
@@ -216,11 +200,6 @@ mod tests {
         let t0 = Instant::now();
         let mut h = Health::default();
         h.picture(t0, grid(40, 0));
-        assert!(
-            h.condition(t0, &thresholds()).lost,
-            "delivered, not aired yet"
-        );
-        h.aired_new_picture(t0);
         assert!(h
             .condition(t0 + Duration::from_millis(79), &thresholds())
             .healthy());
@@ -236,13 +215,13 @@ mod tests {
         let mut h = Health::default();
         let frame = Duration::from_millis(33);
         for i in 0..40 {
-            deliver(&mut h, t0 + frame * i, black());
+            h.picture(t0 + frame * i, black());
         }
         let now = t0 + frame * 39;
         let c = h.condition(now, &thresholds());
         assert!(c.black && !c.frozen, "{c:?}");
         assert_eq!(c.confidence(), 40);
-        deliver(&mut h, now + frame, grid(100, 1));
+        h.picture(now + frame, grid(100, 1));
         assert!(h.condition(now + frame, &thresholds()).healthy());
     }
 
@@ -252,14 +231,14 @@ mod tests {
         let mut h = Health::default();
         let frame = Duration::from_millis(40);
         for i in 0..60 {
-            deliver(&mut h, t0 + frame * i, grid(100, 3));
+            h.picture(t0 + frame * i, grid(100, 3));
         }
         let now = t0 + frame * 59;
         let c = h.condition(now, &thresholds());
         assert!(c.frozen && !c.black);
         assert_eq!(c.confidence(), 50);
         assert_eq!(c.fault(), Some("frozen picture"));
-        deliver(&mut h, now + frame, grid(100, 4));
+        h.picture(now + frame, grid(100, 4));
         assert!(!h.condition(now + frame, &thresholds()).frozen);
     }
 
@@ -270,7 +249,7 @@ mod tests {
         let mut h = Health::default();
         for i in 0..30u32 {
             let at = t0 + Duration::from_millis(40) * i;
-            deliver(&mut h, at, grid(100, i as usize));
+            h.picture(at, grid(100, i as usize));
             h.audio(at, -90.0);
         }
         let now = t0 + Duration::from_millis(40 * 29);
@@ -282,11 +261,7 @@ mod tests {
 
         let mut mute = Health::default();
         for i in 0..30u32 {
-            deliver(
-                &mut mute,
-                t0 + Duration::from_millis(40) * i,
-                grid(100, i as usize),
-            );
+            mute.picture(t0 + Duration::from_millis(40) * i, grid(100, i as usize));
         }
         assert!(mute.condition(now, &t).silent, "no audio at all");
     }
