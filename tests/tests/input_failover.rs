@@ -157,6 +157,16 @@ fn senders_log() -> std::fs::File {
         .expect("senders log")
 }
 
+/// This file's tests one at a time (they share the machine's two cores and time their
+/// switches), each once the tools it drives are known to be installed.
+fn serial_with(tools: &[&str]) -> std::sync::MutexGuard<'static, ()> {
+    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for tool in tools {
+        require_tool(tool);
+    }
+    serial
+}
+
 /// The cable is pulled: SIGKILL, no goodbye on the wire.
 fn pull(sender: &mut Child) {
     let _ = Command::new("sh")
@@ -328,9 +338,7 @@ fn switch_events(admin: &Client) -> Vec<String> {
 /// (slate, then live), no gap longer than 2 frame durations, no continuity errors."
 #[test]
 fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
-    require_tool("srt-live-transmit");
+    let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     // The default loss time (120 ms) is what this test proves: ffmpeg's pictures over SRT
     // arrive in bursts up to about 100 ms apart, and at the old default of 80 ms a loaded CI
     // machine saw a gap pass it while the sender ran on, which put a slate on air (2 of 3 runs,
@@ -432,9 +440,7 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
 /// after the revert time. Metrics carry each input's confidence and what is on air.
 #[test]
 fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
-    require_tool("srt-live-transmit");
+    let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let Rig {
         dir,
         d,
@@ -556,9 +562,7 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
 #[test]
 #[ignore = "known defect: a sender delivering in 300 ms bursts is never aired (needs the playout jitter buffer of 6cb3684, reverted)"]
 fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
-    require_tool("srt-live-transmit");
+    let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let Rig {
         dir,
         d: _,
@@ -671,9 +675,7 @@ fn send_datagrams(to: u16, stream: Option<&[u8]>, corrupt: f64, bytes_per_s: f64
 /// receiver sees one continuous programme throughout.
 #[test]
 fn malformed_input_never_stops_the_programme_and_a_clean_stream_after_it_goes_to_air() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
-    require_tool("srt-live-transmit");
+    let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let Rig {
         dir,
         d: _,
@@ -736,8 +738,7 @@ fn malformed_input_never_stops_the_programme_and_a_clean_stream_after_it_goes_to
 /// still missing.
 #[test]
 fn manual_revert_is_an_operator_action_refused_while_the_input_is_missing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
+    let _serial = serial_with(&["ffmpeg"]);
     let Rig {
         dir: _dir,
         d,
@@ -845,9 +846,7 @@ const HOLDING_YAVG: f64 = 170.0;
 /// the primary, one continuous stream throughout.
 #[test]
 fn a_looping_file_as_the_backup_goes_to_air_when_the_input_is_lost() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    require_tool("ffmpeg");
-    require_tool("srt-live-transmit");
+    let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let media = tempfile::tempdir().expect("tempdir");
     let holding = holding_loop(media.path());
     let Rig {
