@@ -339,10 +339,12 @@ fn switch_events(admin: &Client) -> Vec<String> {
 #[test]
 fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
     let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
-    // The default loss time (120 ms) is what this test proves: ffmpeg's pictures over SRT
-    // arrive in bursts up to about 100 ms apart, and at the old default of 80 ms a loaded CI
-    // machine saw a gap pass it while the sender ran on, which put a slate on air (2 of 3 runs,
-    // 2026-11-23).
+    // The default loss time (80 ms) is what this test proves. ffmpeg's pictures over SRT arrive
+    // in bursts 100 ms apart; counted on arrival, 80 ms put a slate on air while the sender ran
+    // on (CI, 2026-11-23), and 120 ms put the slate on the wire 67 or 100 ms after the last
+    // picture, depending on where the arrivals fell between programme frames (100 ms in CI,
+    // 2026-11-24). Counted on the playout, the bursts play out whole and the slate is on the
+    // wire on the third missing frame.
     let Rig {
         dir,
         d: _,
@@ -387,9 +389,8 @@ fn srt_input_pulled_three_times_goes_to_slate_and_back_without_a_gap() {
         kept_log("srt_pulled").display(),
         kept_log("senders").display()
     );
-    // Live, every picture on air is a new one. (This sender, a live ffmpeg encoder, delivers
-    // evenly enough for the two-picture queue; a relay delivering in bursts does not: see
-    // `a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost`.)
+    // Live, every picture on air is a new one: ffmpeg's pictures come in bursts, and the
+    // input's playout plays each burst out at the programme rate.
     for (_, start, count) in spells.iter().filter(|r| !r.0 && r.2 > 60) {
         // Past the first second (the keyframe and the queue settling) and before the last
         // 0.2 s (the hold before the slate).
@@ -555,12 +556,9 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
 
 /// A sender that delivers in bursts (eight or nine pictures about every 300 ms, `relay_in_bursts`)
 /// is a healthy input: it goes to air, stays there, and every picture it sends is aired once, in
-/// order, with its sound whole. It fails today: loss is counted from each picture's arrival and
-/// the frame synchroniser queues two pictures, so this sender never counts as present and the
-/// slate stays on air. A per-input jitter buffer made it pass (commit 6cb3684, reverted: the
-/// appliance image's V4L2 test then failed under load, cause not found).
+/// order, with its sound whole. Until 2026-11-24 loss was counted from each picture's arrival,
+/// so this sender never counted as present and the slate stayed on air.
 #[test]
-#[ignore = "known defect: a sender delivering in 300 ms bursts is never aired (needs the playout jitter buffer of 6cb3684, reverted)"]
 fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let Rig {

@@ -14,8 +14,10 @@ pub struct Failover {
     /// What goes to air when no input is healthy.
     #[serde(default)]
     pub slate: Slate,
-    /// No picture for this long and an input counts as lost. Also the longest the last picture
-    /// is held before the switch.
+    /// No new picture to air for this long and an input counts as lost. Counted on the
+    /// programme's playout, not on arrival, so a sender delivering in bursts is not lost
+    /// between them; for an input slower than the programme, from when its next picture was
+    /// due. Also the longest the last picture is held before the switch.
     #[serde(default = "default_no_data_ms")]
     pub no_data_ms: u32,
     /// A black picture for this long counts as a failure; 0 disables the check.
@@ -60,10 +62,10 @@ impl Slate {
 }
 
 fn default_no_data_ms() -> u32 {
-    // Three and a half frames at 30 fps: an IP source (ffmpeg over SRT) delivers its pictures
-    // up to 50 ms apart even on an idle machine, and at 80 ms a loaded box put a slate on air
-    // while the sender ran on (CI, 2026-11-23). The measured switch is still under 100 ms.
-    120
+    // The third missing frame at 30 fps: the slate is on the wire 67 ms after the last live
+    // picture (target < 100 ms). Bursty delivery no longer counts against it: the input's
+    // playout queue absorbs bursts (120 ms was the default while loss was counted on arrival).
+    80
 }
 fn default_black_ms() -> u32 {
     3000

@@ -2,7 +2,12 @@
 //! score it gives, and the verdict that drives the switch.
 
 use super::picture::LumaGrid;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+/// Pictures over which the input's delivery rate is measured (a second at 30 fps): long
+/// enough to span a bursty sender's bursts, short enough to follow a source that slows down.
+const DELIVERY_WINDOW: usize = 30;
 
 /// Audio below this for `silence` counts as silence.
 pub const SILENCE_DBFS: f64 = -60.0;
@@ -83,7 +88,12 @@ impl Condition {
 
 #[derive(Debug, Default)]
 pub struct Health {
-    last_picture: Option<Instant>,
+    /// When the input delivered its last pictures, oldest first (`DELIVERY_WINDOW` at most).
+    arrivals: VecDeque<Instant>,
+    /// When the programme last had a new picture of this input to air: the loss check counts
+    /// from here, not from delivery, so that a sender delivering in bursts is not lost between
+    /// them while its burst is still playing out (`playout`).
+    last_aired: Option<Instant>,
     last_audio: Option<Instant>,
     black_since: Option<Instant>,
     frozen_since: Option<Instant>,
@@ -93,7 +103,10 @@ pub struct Health {
 
 impl Health {
     pub fn picture(&mut self, now: Instant, grid: LumaGrid) {
-        self.last_picture = Some(now);
+        self.arrivals.push_back(now);
+        if self.arrivals.len() > DELIVERY_WINDOW {
+            self.arrivals.pop_front();
+        }
         if grid.is_black() {
             self.black_since.get_or_insert(now);
         } else {
@@ -118,7 +131,24 @@ impl Health {
     }
 
     pub fn last_picture(&self) -> Option<Instant> {
-        self.last_picture
+        self.arrivals.back().copied()
+    }
+
+    /// The mean time between the input's recent pictures, as they actually arrive; `None`
+    /// before two have. A source that delivers slower than its caps say (a starved capture
+    /// host, a camera dropping frames) leaves frames without a new picture as a matter of
+    /// course, and that is not a loss.
+    pub fn delivery_interval(&self) -> Option<Duration> {
+        let (first, last) = (self.arrivals.front()?, self.arrivals.back()?);
+        let gaps = u32::try_from(self.arrivals.len() - 1)
+            .ok()
+            .filter(|&n| n > 0)?;
+        Some(last.saturating_duration_since(*first) / gaps)
+    }
+
+    /// The programme frame at `now` had a new picture of this input.
+    pub fn aired_new_picture(&mut self, now: Instant) {
+        self.last_aired = Some(now);
     }
 
     /// The input restarted: its history no longer says anything about it.
@@ -132,7 +162,7 @@ impl Health {
             _ => false,
         };
         let lost = self
-            .last_picture
+            .last_aired
             .is_none_or(|at| now.saturating_duration_since(at) > t.no_data);
         // An input that sends no audio at all is as silent as one sending digital zero.
         let audio_absent = t.silence.is_some_and(|limit| {
@@ -169,6 +199,12 @@ mod tests {
         LumaGrid::sample(&plane, 64, 64, 36)
     }
 
+    /// A picture delivered and aired at once, as a steady input's is.
+    fn deliver(h: &mut Health, at: Instant, grid: LumaGrid) {
+        h.picture(at, grid);
+        h.aired_new_picture(at);
+    }
+
     fn black() -> LumaGrid {
         LumaGrid::sample(&[16; 64 * 36], 64, 64, 36)
     }
@@ -200,6 +236,11 @@ mod tests {
         let t0 = Instant::now();
         let mut h = Health::default();
         h.picture(t0, grid(40, 0));
+        assert!(
+            h.condition(t0, &thresholds()).lost,
+            "delivered, not aired yet"
+        );
+        h.aired_new_picture(t0);
         assert!(h
             .condition(t0 + Duration::from_millis(79), &thresholds())
             .healthy());
@@ -210,18 +251,45 @@ mod tests {
     }
 
     #[test]
+    fn the_delivery_interval_is_the_mean_over_the_last_second_of_pictures() {
+        let t0 = Instant::now();
+        let mut h = Health::default();
+        assert_eq!(h.delivery_interval(), None);
+        h.picture(t0, grid(40, 0));
+        assert_eq!(h.delivery_interval(), None, "one picture is no rate");
+        // Three pictures back to back every 100 ms: a bursty sender at 30 pictures a second.
+        let mut last = t0;
+        for burst in 0..20u32 {
+            for i in 0..3u32 {
+                last = t0 + Duration::from_millis(100) * burst + Duration::from_millis(1) * i;
+                h.picture(last, grid(40, (burst * 3 + i) as usize));
+            }
+        }
+        let mean = h.delivery_interval().expect("a rate");
+        assert!(
+            (Duration::from_millis(30)..Duration::from_millis(37)).contains(&mean),
+            "{mean:?}"
+        );
+        // A starved host: one picture every 100 ms from now on; a second later that is the rate.
+        for i in 1..=30u32 {
+            h.picture(last + Duration::from_millis(100) * i, grid(40, i as usize));
+        }
+        assert_eq!(h.delivery_interval(), Some(Duration::from_millis(100)));
+    }
+
+    #[test]
     fn black_counts_only_after_its_threshold_and_ends_with_the_first_real_picture() {
         let t0 = Instant::now();
         let mut h = Health::default();
         let frame = Duration::from_millis(33);
         for i in 0..40 {
-            h.picture(t0 + frame * i, black());
+            deliver(&mut h, t0 + frame * i, black());
         }
         let now = t0 + frame * 39;
         let c = h.condition(now, &thresholds());
         assert!(c.black && !c.frozen, "{c:?}");
         assert_eq!(c.confidence(), 40);
-        h.picture(now + frame, grid(100, 1));
+        deliver(&mut h, now + frame, grid(100, 1));
         assert!(h.condition(now + frame, &thresholds()).healthy());
     }
 
@@ -231,14 +299,14 @@ mod tests {
         let mut h = Health::default();
         let frame = Duration::from_millis(40);
         for i in 0..60 {
-            h.picture(t0 + frame * i, grid(100, 3));
+            deliver(&mut h, t0 + frame * i, grid(100, 3));
         }
         let now = t0 + frame * 59;
         let c = h.condition(now, &thresholds());
         assert!(c.frozen && !c.black);
         assert_eq!(c.confidence(), 50);
         assert_eq!(c.fault(), Some("frozen picture"));
-        h.picture(now + frame, grid(100, 4));
+        deliver(&mut h, now + frame, grid(100, 4));
         assert!(!h.condition(now + frame, &thresholds()).frozen);
     }
 
@@ -249,7 +317,7 @@ mod tests {
         let mut h = Health::default();
         for i in 0..30u32 {
             let at = t0 + Duration::from_millis(40) * i;
-            h.picture(at, grid(100, i as usize));
+            deliver(&mut h, at, grid(100, i as usize));
             h.audio(at, -90.0);
         }
         let now = t0 + Duration::from_millis(40 * 29);
@@ -261,7 +329,11 @@ mod tests {
 
         let mut mute = Health::default();
         for i in 0..30u32 {
-            mute.picture(t0 + Duration::from_millis(40) * i, grid(100, i as usize));
+            deliver(
+                &mut mute,
+                t0 + Duration::from_millis(40) * i,
+                grid(100, i as usize),
+            );
         }
         assert!(mute.condition(now, &t).silent, "no audio at all");
     }

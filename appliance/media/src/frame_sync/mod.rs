@@ -9,6 +9,7 @@
 
 mod health;
 mod picture;
+mod playout;
 mod selector;
 mod slate;
 mod source;
@@ -299,25 +300,25 @@ impl Pump {
                 continue;
             }
             self.decide();
-            let active = self.selector.active();
-            for input in &self.inputs {
-                if Some(input.role) != role_of(active) {
-                    input.feed.keep_fresh();
-                }
-            }
-            let on_air = self.feed(active);
-            let picture = on_air
-                .and_then(|f| f.next_picture())
-                .or_else(|| self.slate.picture(last_on_air.as_ref()));
+            let on_air = role_of(self.selector.active());
             let bytes = (self.format.samples_through(n) - samples_sent) as usize
                 * self.format.audio_frame_bytes();
-            let sound = match on_air {
-                Some(f) => f.take_audio(bytes),
-                None => vec![0; bytes],
-            };
-            if on_air.is_some() {
-                last_on_air.clone_from(&picture);
+            let mut aired = None;
+            for input in &self.inputs {
+                let frame = input.feed.play_frame(bytes);
+                if Some(input.role) == on_air {
+                    aired = Some(frame);
+                }
             }
+            let (picture, sound) = match aired {
+                Some((picture, sound)) => {
+                    last_on_air.clone_from(&picture);
+                    (picture, sound)
+                }
+                None => (self.slate.picture(last_on_air.as_ref()), vec![0; bytes]),
+            };
+            // An input that has never delivered a picture has none to hold: the slate.
+            let picture = picture.or_else(|| self.slate.picture(last_on_air.as_ref()));
             if let Some(picture) = picture {
                 let mut picture = picture;
                 let b = picture.make_mut();
@@ -350,14 +351,6 @@ impl Pump {
             }
             n += 1;
         }
-    }
-
-    fn feed(&self, source: Source) -> Option<&source::Feed> {
-        let role = role_of(source)?;
-        self.inputs
-            .iter()
-            .find(|i| i.role == role)
-            .map(|i| i.feed.as_ref())
     }
 
     /// Judges each input and moves the switch; publishes the status.

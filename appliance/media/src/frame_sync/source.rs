@@ -5,6 +5,7 @@
 
 use super::health::{Condition, Health, Thresholds};
 use super::picture::{rms_dbfs, LumaGrid};
+use super::playout::{PictureQueue, SoundQueue};
 use super::ProgramFormat;
 use crate::input::{self, InputPlan};
 use crate::retry;
@@ -16,7 +17,6 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,13 +24,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
-/// Pictures queued ahead of the pump: enough to ride out delivery jitter, few enough to add
-/// at most two frames of delay.
-const QUEUED_PICTURES: usize = 2;
-/// Audio kept ahead of the pump before it starts taking (jitter), and the most kept at all
-/// (beyond it the input's clock has drifted ahead: the oldest audio is dropped).
+/// The most an input may run ahead of the programme, in pictures and in sound: enough for the
+/// burstiest sender measured (a third of a second, `playout`); the queues keep only what the
+/// input's delivery needs.
+const MOST_AHEAD: Duration = Duration::from_millis(500);
+/// Audio kept ahead of the pump before it starts taking (jitter).
 const AUDIO_PRIME: Duration = Duration::from_millis(40);
-const AUDIO_MAX: Duration = Duration::from_millis(200);
 /// An input that delivered and then went quiet this long is re-opened. An SRT listener holds
 /// a caller that vanished without a goodbye (power cut, cable pulled) until libsrt's 5 s peer
 /// timeout, refusing the same caller when it comes back; and a decoder can stay wedged after
@@ -48,12 +47,13 @@ pub struct Feed {
     state: Mutex<FeedState>,
 }
 
-#[derive(Default)]
 struct FeedState {
-    pictures: VecDeque<gst::Buffer>,
+    pictures: PictureQueue<gst::Buffer>,
     last_picture: Option<gst::Buffer>,
-    audio: VecDeque<u8>,
-    audio_primed: bool,
+    audio: SoundQueue,
+    /// The time between the input's own pictures, from its caps; `None` when unknown or
+    /// variable.
+    picture_interval: Option<Duration>,
     health: Health,
     restarts: u64,
     last_error: Option<String>,
@@ -63,13 +63,49 @@ struct FeedState {
 }
 
 impl Feed {
+    fn new(format: ProgramFormat) -> Self {
+        let ahead = |d: Duration| {
+            usize::try_from(format.frame_time(1))
+                .ok()
+                .filter(|&frame| frame > 0)
+                .map_or(2, |frame| d.as_nanos() as usize / frame)
+        };
+        Feed {
+            format,
+            state: Mutex::new(FeedState {
+                pictures: PictureQueue::new(ahead(MOST_AHEAD)),
+                last_picture: None,
+                audio: SoundQueue::new(
+                    format.audio_frame_bytes(),
+                    format.audio_bytes(AUDIO_PRIME),
+                    format.audio_bytes(MOST_AHEAD),
+                ),
+                picture_interval: None,
+                health: Health::default(),
+                restarts: 0,
+                last_error: None,
+                signal: None,
+            }),
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, FeedState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `t`, with `no_data` counted from when the input's next picture was due: an input slower
+    /// than the programme (a 15 fps camera into 30 fps, by its caps or by how it actually
+    /// delivers) leaves frames without a new picture as a matter of course.
     pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
         let s = self.state();
-        let mut condition = s.health.condition(now, t);
+        let programme_frame = Duration::from_nanos(self.format.frame_time(1));
+        let interval = s.picture_interval.max(s.health.delivery_interval());
+        let t = Thresholds {
+            no_data: t.no_data
+                + interval.map_or(Duration::ZERO, |i| i.saturating_sub(programme_frame)),
+            ..*t
+        };
+        let mut condition = s.health.condition(now, &t);
         condition.signal = s.signal.as_ref().and_then(Signal::fault);
         condition
     }
@@ -93,76 +129,40 @@ impl Feed {
         self.state().last_error.clone()
     }
 
-    /// The next picture for air: the oldest queued one, else the last one again (a late
-    /// picture is held, not shown as a gap).
-    pub fn next_picture(&self) -> Option<gst::Buffer> {
+    /// One programme frame of this input: its next picture (else the last one again: a late
+    /// picture is held, not shown as a gap) and exactly `bytes` of its sound. Every input plays
+    /// out every frame, on air or not, so that taking one to air shows it at the delay it
+    /// already runs with, and its health counts what it would have aired.
+    pub fn play_frame(&self, bytes: usize) -> (Option<gst::Buffer>, Vec<u8>) {
         let mut s = self.state();
-        match s.pictures.pop_front() {
+        let picture = match s.pictures.take() {
             Some(p) => {
+                s.health.aired_new_picture(Instant::now());
                 s.last_picture = Some(p.clone());
                 Some(p)
             }
             None => s.last_picture.clone(),
-        }
-    }
-
-    /// Exactly `bytes` of audio for air: silence until enough is buffered to ride out jitter,
-    /// and after an underrun.
-    pub fn take_audio(&self, bytes: usize) -> Vec<u8> {
-        let prime = self.format.audio_bytes(AUDIO_PRIME);
-        let mut s = self.state();
-        if !s.audio_primed && s.audio.len() >= bytes + prime {
-            s.audio_primed = true;
-        }
-        if !s.audio_primed {
-            return vec![0; bytes];
-        }
-        let take = bytes.min(s.audio.len());
-        let mut out: Vec<u8> = s.audio.drain(..take).collect();
-        if take < bytes {
-            s.audio_primed = false;
-            out.resize(bytes, 0);
-        }
-        out
-    }
-
-    /// Not on air: keep only what would be played next, so that taking this input to air
-    /// shows the newest picture and the freshest audio.
-    pub fn keep_fresh(&self) {
-        let keep_audio = self.format.audio_bytes(AUDIO_PRIME) * 2;
-        let mut s = self.state();
-        while s.pictures.len() > 1 {
-            if let Some(p) = s.pictures.pop_front() {
-                s.last_picture = Some(p);
-            }
-        }
-        let excess = s.audio.len().saturating_sub(keep_audio);
-        let excess = excess - excess % self.format.audio_frame_bytes();
-        s.audio.drain(..excess);
+        };
+        (picture, s.audio.take(bytes))
     }
 
     fn picture(&self, buffer: gst::Buffer, grid: LumaGrid) {
         let mut s = self.state();
         s.health.picture(Instant::now(), grid);
-        s.pictures.push_back(buffer);
-        while s.pictures.len() > QUEUED_PICTURES {
-            if let Some(p) = s.pictures.pop_front() {
-                s.last_picture = Some(p);
-            }
-        }
+        s.pictures.push(buffer);
+    }
+
+    /// The input's picture rate, as its caps give it (`0/1`: variable or unknown).
+    fn picture_rate(&self, num: i32, den: i32) {
+        self.state().picture_interval = (num > 0 && den > 0)
+            .then(|| Duration::from_nanos(1_000_000_000 * den as u64 / num as u64));
     }
 
     fn audio(&self, samples: &[u8]) {
-        let max = self.format.audio_bytes(AUDIO_MAX);
         let level = rms_dbfs(samples);
         let mut s = self.state();
         s.health.audio(Instant::now(), level);
-        s.audio.extend(samples);
-        if s.audio.len() > max {
-            let excess = s.audio.len() - max / 2;
-            let excess = excess - excess % self.format.audio_frame_bytes();
-            s.audio.drain(..excess);
-        }
+        s.audio.push(samples);
     }
 
     fn reopened(&self, error: Option<String>) {
@@ -174,7 +174,6 @@ impl Feed {
         s.health.reset();
         s.pictures.clear();
         s.audio.clear();
-        s.audio_primed = false;
     }
 
     fn last_picture_at(&self) -> Option<Instant> {
@@ -208,10 +207,7 @@ pub struct InputSource {
 
 impl InputSource {
     pub fn start(channel: &str, role: Role, input: &Input, format: ProgramFormat) -> Self {
-        let feed = Arc::new(Feed {
-            format,
-            state: Mutex::default(),
-        });
+        let feed = Arc::new(Feed::new(format));
         let stop = Arc::new(AtomicBool::new(false));
         let prefix = format!("{channel}-{}", role.as_str());
         let opening = Opening {
@@ -549,6 +545,9 @@ fn attach_sinks(
                         video_info = gst_video::VideoInfo::from_caps(caps)
                             .ok()
                             .map(|info| (caps.to_owned(), info));
+                        if let Some((_, info)) = &video_info {
+                            f.picture_rate(info.fps().numer(), info.fps().denom());
+                        }
                     }
                 }
                 let grid =
