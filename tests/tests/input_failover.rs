@@ -320,6 +320,14 @@ fn udp(port: u16) -> String {
     format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}")
 }
 
+/// The value of the series `series` (name and labels, as exposed) in a metrics scrape.
+fn metric_value(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} missing:\n{metrics}"))
+}
+
 fn failover_status(admin: &Client) -> Value {
     admin.get("/api/v1/status").json()["channels"][0]["input"]["failover"].clone()
 }
@@ -563,7 +571,7 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     let _serial = serial_with(&["ffmpeg", "srt-live-transmit"]);
     let Rig {
         dir,
-        d: _,
+        d,
         appliance,
         admin,
         input_port,
@@ -576,6 +584,13 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     );
     std::thread::sleep(Duration::from_secs(12));
     let status = failover_status(&admin);
+    let metrics = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
+        ])
+        .output()
+        .expect("curl metrics");
     let events = switch_events(&admin);
     rx.stop();
     pull(&mut sender);
@@ -589,6 +604,24 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     );
     assert_eq!(status["active"], "primary", "{status}");
     assert_eq!(status["inputs"][0]["confidence"], 100, "{status}");
+    // The delay the input's playout adds to absorb its bursts, as status and metrics report it:
+    // a burst of eight or nine pictures waits four frames on average (133 ms at 30 fps), and
+    // never more than the queue's half second.
+    let delay_ms = status["inputs"][0]["playout_delay_ms"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no playout delay in {status}"));
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    let metric_s = metric_value(
+        &metrics,
+        "feedline_input_playout_delay_seconds{channel=\"test\",input=\"primary\"}",
+    );
+    println!("bursty sender's playout delay: {delay_ms} ms (status), {metric_s} s (metrics)");
+    for ms in [delay_ms as f64, metric_s * 1000.0] {
+        assert!(
+            (100.0..=500.0).contains(&ms),
+            "{ms} ms: {status}\n{metrics}"
+        );
+    }
 
     let stats = analysis::picture_stats(&capture);
     let live = runs(&stats)

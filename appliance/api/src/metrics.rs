@@ -342,12 +342,20 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
     gauges(
         reg,
         &failover_inputs,
-        &[(
-            "input_confidence",
-            "Media-quality confidence of each input of a failover channel, 0-100 (loss, black, frozen, silence)",
-            None,
-            |i| f64::from(i.confidence),
-        )],
+        &[
+            (
+                "input_confidence",
+                "Media-quality confidence of each input of a failover channel, 0-100 (loss, black, frozen, silence)",
+                None,
+                |i| f64::from(i.confidence),
+            ),
+            (
+                "input_playout_delay",
+                "How long a failover channel input's pictures wait for air on average (its jitter buffer), last 2 s",
+                Some(Unit::Seconds),
+                |i| f64::from(i.playout_delay_ms) / 1000.0,
+            ),
+        ],
     );
     counters(
         reg,

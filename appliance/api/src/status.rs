@@ -74,6 +74,10 @@ pub struct FailoverInputLive {
     /// A capture input's signal (V4L2 DV timings): the detected format, e.g. `1920x1080p60`,
     /// or `no signal`, `no lock`, `out of range`; null for inputs without DV timings.
     pub signal: Option<String>,
+    /// How long the input's pictures wait for air on average over the last 2 s, ms: the delay
+    /// its jitter buffer adds to absorb the way it delivers (0 for a steady source; a sender
+    /// delivering in bursts needs about half its burst gap).
+    pub playout_delay_ms: u32,
     pub last_error: Option<String>,
 }
 

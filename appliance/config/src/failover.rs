@@ -14,10 +14,11 @@ pub struct Failover {
     /// What goes to air when no input is healthy.
     #[serde(default)]
     pub slate: Slate,
-    /// No new picture to air for this long and an input counts as lost. Counted on the
-    /// programme's playout, not on arrival, so a sender delivering in bursts is not lost
-    /// between them; for an input slower than the programme, from when its next picture was
-    /// due. Also the longest the last picture is held before the switch.
+    /// No new picture to air for this long and an input counts as lost. For IP and file inputs
+    /// counted on the programme's playout, not on arrival, so a sender delivering in bursts is
+    /// not lost between them; for capture inputs on arrival. For an input slower than the
+    /// programme, from when its next picture was due. Also the longest the last picture is held
+    /// before the switch.
     #[serde(default = "default_no_data_ms")]
     pub no_data_ms: u32,
     /// A black picture for this long counts as a failure; 0 disables the check.

@@ -238,6 +238,7 @@ fn failover_live(f: feedline_media::FailoverStatus) -> FailoverLive {
                 fault: i.fault,
                 reopens: i.reopens,
                 signal: i.signal,
+                playout_delay_ms: i.playout_delay_ms,
                 last_error: i.last_error,
             })
             .collect(),

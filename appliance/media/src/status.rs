@@ -192,6 +192,8 @@ pub struct FailoverInput {
     /// A capture input's signal: the format it locked to (`1280x720p60`), `no signal`, `no
     /// lock` or `out of range`; `None` for inputs without DV timings.
     pub signal: Option<String>,
+    /// How long the input's pictures wait for air on average (its jitter buffer), ms.
+    pub playout_delay_ms: u32,
     pub last_error: Option<String>,
 }
 

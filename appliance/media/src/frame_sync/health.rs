@@ -2,12 +2,7 @@
 //! score it gives, and the verdict that drives the switch.
 
 use super::picture::LumaGrid;
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-/// Pictures over which the input's delivery rate is measured (a second at 30 fps): long
-/// enough to span a bursty sender's bursts, short enough to follow a source that slows down.
-const DELIVERY_WINDOW: usize = 30;
 
 /// Audio below this for `silence` counts as silence.
 pub const SILENCE_DBFS: f64 = -60.0;
@@ -88,8 +83,8 @@ impl Condition {
 
 #[derive(Debug, Default)]
 pub struct Health {
-    /// When the input delivered its last pictures, oldest first (`DELIVERY_WINDOW` at most).
-    arrivals: VecDeque<Instant>,
+    /// When the input last delivered a picture.
+    last_picture: Option<Instant>,
     /// When the programme last had a new picture of this input to air: the loss check counts
     /// from here, not from delivery, so that a sender delivering in bursts is not lost between
     /// them while its burst is still playing out (`playout`).
@@ -103,10 +98,7 @@ pub struct Health {
 
 impl Health {
     pub fn picture(&mut self, now: Instant, grid: LumaGrid) {
-        self.arrivals.push_back(now);
-        if self.arrivals.len() > DELIVERY_WINDOW {
-            self.arrivals.pop_front();
-        }
+        self.last_picture = Some(now);
         if grid.is_black() {
             self.black_since.get_or_insert(now);
         } else {
@@ -131,19 +123,7 @@ impl Health {
     }
 
     pub fn last_picture(&self) -> Option<Instant> {
-        self.arrivals.back().copied()
-    }
-
-    /// The mean time between the input's recent pictures, as they actually arrive; `None`
-    /// before two have. A source that delivers slower than its caps say (a starved capture
-    /// host, a camera dropping frames) leaves frames without a new picture as a matter of
-    /// course, and that is not a loss.
-    pub fn delivery_interval(&self) -> Option<Duration> {
-        let (first, last) = (self.arrivals.front()?, self.arrivals.back()?);
-        let gaps = u32::try_from(self.arrivals.len() - 1)
-            .ok()
-            .filter(|&n| n > 0)?;
-        Some(last.saturating_duration_since(*first) / gaps)
+        self.last_picture
     }
 
     /// The programme frame at `now` had a new picture of this input.
@@ -248,33 +228,6 @@ mod tests {
             h.condition(t0 + Duration::from_millis(81), &thresholds())
                 .lost
         );
-    }
-
-    #[test]
-    fn the_delivery_interval_is_the_mean_over_the_last_second_of_pictures() {
-        let t0 = Instant::now();
-        let mut h = Health::default();
-        assert_eq!(h.delivery_interval(), None);
-        h.picture(t0, grid(40, 0));
-        assert_eq!(h.delivery_interval(), None, "one picture is no rate");
-        // Three pictures back to back every 100 ms: a bursty sender at 30 pictures a second.
-        let mut last = t0;
-        for burst in 0..20u32 {
-            for i in 0..3u32 {
-                last = t0 + Duration::from_millis(100) * burst + Duration::from_millis(1) * i;
-                h.picture(last, grid(40, (burst * 3 + i) as usize));
-            }
-        }
-        let mean = h.delivery_interval().expect("a rate");
-        assert!(
-            (Duration::from_millis(30)..Duration::from_millis(37)).contains(&mean),
-            "{mean:?}"
-        );
-        // A starved host: one picture every 100 ms from now on; a second later that is the rate.
-        for i in 1..=30u32 {
-            h.picture(last + Duration::from_millis(100) * i, grid(40, i as usize));
-        }
-        assert_eq!(h.delivery_interval(), Some(Duration::from_millis(100)));
     }
 
     #[test]

@@ -256,8 +256,8 @@ struct Pump {
     pipeline: gst::glib::WeakRef<gst::Pipeline>,
     shared: Arc<FailoverShared>,
     stop: Arc<AtomicBool>,
-    /// Each input's condition and re-open count as last published (primary, backup).
-    published: [Option<(Condition, u64, Option<feedline_v4l2::Signal>)>; 2],
+    /// What was last published of each input (primary, backup).
+    published: [Option<Reading>; 2],
 }
 
 impl Pump {
@@ -305,7 +305,7 @@ impl Pump {
                 * self.format.audio_frame_bytes();
             let mut aired = None;
             for input in &self.inputs {
-                let frame = input.feed.play_frame(bytes);
+                let frame = input.feed.play_frame(bytes, Some(input.role) == on_air);
                 if Some(input.role) == on_air {
                     aired = Some(frame);
                 }
@@ -356,24 +356,26 @@ impl Pump {
     /// Judges each input and moves the switch; publishes the status.
     fn decide(&mut self) {
         let now = Instant::now();
-        let judged = |input: &InputSource| {
-            (
-                input.feed.condition(now, &self.thresholds),
-                input.feed.reopens(),
-                input.feed.signal(),
-            )
+        let judged = |input: &InputSource| Reading {
+            condition: input.feed.condition(now, &self.thresholds),
+            reopens: input.feed.reopens(),
+            signal: input.feed.signal(),
+            playout_delay_ms: input.feed.playout_delay().as_millis() as u32,
         };
         let seen = [
             self.inputs.first().map(judged),
             self.inputs.get(1).map(judged),
         ];
-        let Some((primary, _, _)) = &seen[0] else {
+        let Some(primary) = &seen[0] else {
             return;
         };
         let revert = self.shared.revert.swap(false, Ordering::SeqCst);
-        let switch = self
-            .selector
-            .step(now, primary, seen[1].as_ref().map(|(c, _, _)| c), revert);
+        let switch = self.selector.step(
+            now,
+            &primary.condition,
+            seen[1].as_ref().map(|r| &r.condition),
+            revert,
+        );
         // Once a frame, but the status readers see is rebuilt only when something in it changed.
         if switch.is_none() && seen == self.published {
             return;
@@ -383,13 +385,14 @@ impl Pump {
             .inputs
             .iter()
             .zip(seen.iter().flatten())
-            .map(|(input, (c, reopens, signal))| FailoverInput {
+            .map(|(input, r)| FailoverInput {
                 role: input.role.as_str().into(),
                 kind: input.kind.into(),
-                confidence: c.confidence(),
-                fault: c.fault().map(str::to_string),
-                reopens: *reopens,
-                signal: signal.as_ref().map(feedline_v4l2::Signal::describe),
+                confidence: r.condition.confidence(),
+                fault: r.condition.fault().map(str::to_string),
+                reopens: r.reopens,
+                signal: r.signal.as_ref().map(feedline_v4l2::Signal::describe),
+                playout_delay_ms: r.playout_delay_ms,
                 last_error: input.feed.last_error(),
             })
             .collect();
@@ -417,6 +420,16 @@ impl Pump {
             }
         });
     }
+}
+
+/// What the pump read of one input at a frame: what the status shows of it.
+#[derive(Debug, Clone, PartialEq)]
+struct Reading {
+    condition: Condition,
+    reopens: u64,
+    signal: Option<feedline_v4l2::Signal>,
+    /// Changes at most once a window (2 s at 30 fps), so the status is not rebuilt every frame.
+    playout_delay_ms: u32,
 }
 
 fn role_of(source: Source) -> Option<Role> {

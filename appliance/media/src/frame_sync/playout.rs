@@ -70,11 +70,33 @@ impl StandingDelay {
     }
 }
 
+/// Pictures in hand after each programme frame, averaged over a window: by Little's law, how
+/// many frames a picture waits on average between arriving and going to air.
+#[derive(Debug, Default)]
+struct InHand {
+    sum: usize,
+    frames: u32,
+    mean: f64,
+}
+
+impl InHand {
+    fn after_frame(&mut self, left: usize) {
+        self.sum += left;
+        self.frames += 1;
+        if self.frames == WINDOW_FRAMES {
+            self.mean = self.sum as f64 / f64::from(WINDOW_FRAMES);
+            self.sum = 0;
+            self.frames = 0;
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct PictureQueue<T> {
     queued: VecDeque<T>,
     capacity: usize,
     standing: StandingDelay,
+    in_hand: InHand,
 }
 
 impl<T> PictureQueue<T> {
@@ -84,6 +106,7 @@ impl<T> PictureQueue<T> {
             queued: VecDeque::new(),
             capacity: capacity.max(2),
             standing: StandingDelay::default(),
+            in_hand: InHand::default(),
         }
     }
 
@@ -104,7 +127,21 @@ impl<T> PictureQueue<T> {
         let next = self.queued.pop_front();
         let cut = self.standing.after_frame(self.queued.len(), CUSHION);
         self.queued.drain(..cut.min(self.queued.len()));
+        self.in_hand.after_frame(self.queued.len());
         next
+    }
+
+    /// Off air, for a source that need not be played out: all but the newest picture go; the
+    /// newest of those gone is handed back (the picture to hold should the queue run dry).
+    pub fn keep_newest(&mut self) -> Option<T> {
+        let excess = self.queued.len().saturating_sub(1);
+        self.queued.drain(..excess).last()
+    }
+
+    /// The mean number of frames a picture waited here over the last whole window (2 s at
+    /// 30 fps): the delay this input's playout adds, in programme frames.
+    pub fn mean_wait_frames(&self) -> f64 {
+        self.in_hand.mean
     }
 
     #[cfg(test)]
@@ -115,6 +152,7 @@ impl<T> PictureQueue<T> {
     pub fn clear(&mut self) {
         self.queued.clear();
         self.standing = StandingDelay::default();
+        self.in_hand = InHand::default();
     }
 }
 
@@ -180,6 +218,13 @@ impl SoundQueue {
         let cut = cut - cut % self.frame_bytes;
         self.samples.drain(..cut.min(self.samples.len()));
         out
+    }
+
+    /// Off air, for a source that need not be played out: only the newest `bytes` stay,
+    /// rounded up to whole samples.
+    pub fn keep_newest(&mut self, bytes: usize) {
+        let excess = self.samples.len().saturating_sub(bytes);
+        self.samples.drain(..excess - excess % self.frame_bytes);
     }
 
     #[cfg(test)]
@@ -250,6 +295,45 @@ mod tests {
         let numbers: Vec<u32> = aired.into_iter().flatten().collect();
         // Nothing dropped by the trim: every picture aired in order.
         assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1));
+    }
+
+    #[test]
+    fn off_air_only_the_newest_is_kept() {
+        let mut q = PictureQueue::new(2);
+        assert_eq!(q.keep_newest(), None);
+        q.push(1);
+        assert_eq!(q.keep_newest(), None, "one picture: nothing goes");
+        assert_eq!(q.push(2), None);
+        assert_eq!(q.push(3), Some(1), "a full queue hands back its oldest");
+        assert_eq!(q.keep_newest(), Some(2));
+        assert_eq!(q.take(), Some(3));
+
+        // 48 kHz stereo S16: 4 bytes a sample; 100 samples in hand, 10 kept.
+        let mut sound = SoundQueue::new(4, 40, 800);
+        sound.push(&[1; 400]);
+        sound.keep_newest(41);
+        assert_eq!(
+            sound.len(),
+            44,
+            "whole samples only: 41 bytes round up to 11 samples"
+        );
+    }
+
+    #[test]
+    fn the_reported_wait_is_what_the_pictures_waited() {
+        let mut q = PictureQueue::new(15);
+        assert_eq!(q.mean_wait_frames(), 0.0, "nothing measured yet");
+        // A steady input: each picture aired in the frame it arrived.
+        play(&mut q, 1, 1, 120);
+        assert_eq!(q.mean_wait_frames(), 0.0);
+        // Three pictures every three frames: after the frames of a burst 2, 1 and 0 wait.
+        let mut q = PictureQueue::new(15);
+        play(&mut q, 3, 3, 120);
+        assert_eq!(q.mean_wait_frames(), 1.0);
+        // Six every six frames: 5, 4 … 0 left, a mean of 2.5.
+        let mut q = PictureQueue::new(15);
+        play(&mut q, 6, 6, 120);
+        assert_eq!(q.mean_wait_frames(), 2.5);
     }
 
     #[test]

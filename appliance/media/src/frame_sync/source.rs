@@ -41,9 +41,43 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const SIGNAL_POLL: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
+/// How an input delivers its pictures, which decides how they are played out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A capture card or the test pattern: a picture per frame period, on the source's own
+    /// clock, with nothing to de-jitter. Two pictures are queued, loss is counted on arrival,
+    /// and off air only the freshest picture and sound are kept, so that nothing of it is
+    /// held longer than the programme needs. This is how every input ran before the jitter
+    /// buffer; with the jitter buffer, the appliance image's V4L2 test (an emulated capture
+    /// host far slower than real time) failed in CI, the slate missing from the programme.
+    Clocked,
+    /// IP streams and files: pictures arrive in bursts and play out through the jitter buffer
+    /// (`playout`), loss counted on the playout.
+    Buffered,
+}
+
+impl Delivery {
+    pub fn of(input: &Input) -> Self {
+        match input {
+            Input::V4l2 { .. } | Input::Decklink { .. } | Input::TestPattern { .. } => {
+                Delivery::Clocked
+            }
+            _ => Delivery::Buffered,
+        }
+    }
+}
+
+/// A clocked input's pictures queued ahead of the pump: enough to ride out a frame of jitter,
+/// few enough to add at most two frames of delay.
+const CLOCKED_PICTURES: usize = 2;
+/// The most sound a clocked input keeps in hand (beyond it the input's clock has drifted
+/// ahead: the oldest half goes).
+const CLOCKED_SOUND: Duration = Duration::from_millis(200);
+
 /// What an input delivered, waiting for the programme pump.
 pub struct Feed {
     format: ProgramFormat,
+    delivery: Delivery,
     state: Mutex<FeedState>,
 }
 
@@ -63,22 +97,27 @@ struct FeedState {
 }
 
 impl Feed {
-    fn new(format: ProgramFormat) -> Self {
+    fn new(format: ProgramFormat, delivery: Delivery) -> Self {
         let ahead = |d: Duration| {
             usize::try_from(format.frame_time(1))
                 .ok()
                 .filter(|&frame| frame > 0)
                 .map_or(2, |frame| d.as_nanos() as usize / frame)
         };
+        let (pictures, sound) = match delivery {
+            Delivery::Clocked => (CLOCKED_PICTURES, CLOCKED_SOUND),
+            Delivery::Buffered => (ahead(MOST_AHEAD), MOST_AHEAD),
+        };
         Feed {
             format,
+            delivery,
             state: Mutex::new(FeedState {
-                pictures: PictureQueue::new(ahead(MOST_AHEAD)),
+                pictures: PictureQueue::new(pictures),
                 last_picture: None,
                 audio: SoundQueue::new(
                     format.audio_frame_bytes(),
                     format.audio_bytes(AUDIO_PRIME),
-                    format.audio_bytes(MOST_AHEAD),
+                    format.audio_bytes(sound),
                 ),
                 picture_interval: None,
                 health: Health::default(),
@@ -94,20 +133,27 @@ impl Feed {
     }
 
     /// `t`, with `no_data` counted from when the input's next picture was due: an input slower
-    /// than the programme (a 15 fps camera into 30 fps, by its caps or by how it actually
-    /// delivers) leaves frames without a new picture as a matter of course.
+    /// than the programme (a 15 fps camera into 30 fps) leaves frames without a new picture as a
+    /// matter of course.
     pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
         let s = self.state();
         let programme_frame = Duration::from_nanos(self.format.frame_time(1));
-        let interval = s.picture_interval.max(s.health.delivery_interval());
         let t = Thresholds {
             no_data: t.no_data
-                + interval.map_or(Duration::ZERO, |i| i.saturating_sub(programme_frame)),
+                + s.picture_interval
+                    .map_or(Duration::ZERO, |i| i.saturating_sub(programme_frame)),
             ..*t
         };
         let mut condition = s.health.condition(now, &t);
         condition.signal = s.signal.as_ref().and_then(Signal::fault);
         condition
+    }
+
+    /// How long this input's pictures wait for air on average (the last 2 s): the delay its
+    /// playout adds to absorb the way it delivers.
+    pub fn playout_delay(&self) -> Duration {
+        let frame = self.format.frame_time(1) as f64;
+        Duration::from_nanos((self.state().pictures.mean_wait_frames() * frame) as u64)
     }
 
     /// The capture signal; `None` for inputs without DV timings. (No allocation: the pump
@@ -130,14 +176,25 @@ impl Feed {
     }
 
     /// One programme frame of this input: its next picture (else the last one again: a late
-    /// picture is held, not shown as a gap) and exactly `bytes` of its sound. Every input plays
-    /// out every frame, on air or not, so that taking one to air shows it at the delay it
-    /// already runs with, and its health counts what it would have aired.
-    pub fn play_frame(&self, bytes: usize) -> (Option<gst::Buffer>, Vec<u8>) {
+    /// picture is held, not shown as a gap) and exactly `bytes` of its sound. A buffered input
+    /// plays out every frame, on air or not, so that taking it to air shows it at the delay it
+    /// already runs with, and its health counts what it would have aired. A clocked input off
+    /// air keeps only its freshest picture and sound, and gives nothing.
+    pub fn play_frame(&self, bytes: usize, on_air: bool) -> (Option<gst::Buffer>, Vec<u8>) {
         let mut s = self.state();
+        if self.delivery == Delivery::Clocked && !on_air {
+            if let Some(p) = s.pictures.keep_newest() {
+                s.last_picture = Some(p);
+            }
+            s.audio
+                .keep_newest(2 * self.format.audio_bytes(AUDIO_PRIME));
+            return (None, Vec::new());
+        }
         let picture = match s.pictures.take() {
             Some(p) => {
-                s.health.aired_new_picture(Instant::now());
+                if self.delivery == Delivery::Buffered {
+                    s.health.aired_new_picture(Instant::now());
+                }
                 s.last_picture = Some(p.clone());
                 Some(p)
             }
@@ -147,9 +204,16 @@ impl Feed {
     }
 
     fn picture(&self, buffer: gst::Buffer, grid: LumaGrid) {
+        let now = Instant::now();
         let mut s = self.state();
-        s.health.picture(Instant::now(), grid);
-        s.pictures.push(buffer);
+        s.health.picture(now, grid);
+        if self.delivery == Delivery::Clocked {
+            // Counted on arrival: a clocked input's pictures go to air as they come.
+            s.health.aired_new_picture(now);
+        }
+        if let Some(oldest) = s.pictures.push(buffer) {
+            s.last_picture = Some(oldest);
+        }
     }
 
     /// The input's picture rate, as its caps give it (`0/1`: variable or unknown).
@@ -207,7 +271,7 @@ pub struct InputSource {
 
 impl InputSource {
     pub fn start(channel: &str, role: Role, input: &Input, format: ProgramFormat) -> Self {
-        let feed = Arc::new(Feed::new(format));
+        let feed = Arc::new(Feed::new(format, Delivery::of(input)));
         let stop = Arc::new(AtomicBool::new(false));
         let prefix = format!("{channel}-{}", role.as_str());
         let opening = Opening {
