@@ -320,6 +320,18 @@ fn udp(port: u16) -> String {
     format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}")
 }
 
+/// The appliance's metrics, as a scraper (curl) gets them.
+fn scrape_metrics(d: &Deployment) -> String {
+    let scraped = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
+        ])
+        .output()
+        .expect("curl metrics");
+    String::from_utf8_lossy(&scraped.stdout).into_owned()
+}
+
 /// The value of the series `series` (name and labels, as exposed) in a metrics scrape.
 fn metric_value(metrics: &str, series: &str) -> f64 {
     metrics
@@ -489,13 +501,7 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
             break status;
         }
     };
-    let metrics = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
-        ])
-        .output()
-        .expect("curl metrics");
+    let metrics = scrape_metrics(&d);
     pull(&mut black);
     let mut sender = send(&url, false);
     std::thread::sleep(Duration::from_secs(3));
@@ -513,7 +519,6 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
     assert_eq!(blacked["inputs"][0]["fault"], "black picture", "{blacked}");
     assert_eq!(blacked["inputs"][0]["confidence"], 40, "{blacked}");
 
-    let metrics = String::from_utf8_lossy(&metrics.stdout);
     for series in [
         "feedline_input_confidence{channel=\"test\",input=\"primary\"} 40",
         "feedline_input_confidence{channel=\"test\",input=\"backup\"} 100",
@@ -584,13 +589,7 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     );
     std::thread::sleep(Duration::from_secs(12));
     let status = failover_status(&admin);
-    let metrics = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
-        ])
-        .output()
-        .expect("curl metrics");
+    let metrics = scrape_metrics(&d);
     let events = switch_events(&admin);
     rx.stop();
     pull(&mut sender);
@@ -610,7 +609,6 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     let delay_ms = status["inputs"][0]["playout_delay_ms"]
         .as_u64()
         .unwrap_or_else(|| panic!("no playout delay in {status}"));
-    let metrics = String::from_utf8_lossy(&metrics.stdout);
     let metric_s = metric_value(
         &metrics,
         "feedline_input_playout_delay_seconds{channel=\"test\",input=\"primary\"}",
