@@ -20,9 +20,9 @@ use feedline_config::{Channel, Failover};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use health::{Condition, Thresholds};
+use health::Thresholds;
 use selector::{Selector, Source};
-use source::{InputSource, Role};
+use source::{InputSource, Reading, Role};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -356,12 +356,7 @@ impl Pump {
     /// Judges each input and moves the switch; publishes the status.
     fn decide(&mut self) {
         let now = Instant::now();
-        let judged = |input: &InputSource| Reading {
-            condition: input.feed.condition(now, &self.thresholds),
-            reopens: input.feed.reopens(),
-            signal: input.feed.signal(),
-            playout_delay_ms: input.feed.playout_delay().as_millis() as u32,
-        };
+        let judged = |input: &InputSource| input.feed.reading(now, &self.thresholds);
         let seen = [
             self.inputs.first().map(judged),
             self.inputs.get(1).map(judged),
@@ -420,16 +415,6 @@ impl Pump {
             }
         });
     }
-}
-
-/// What the pump read of one input at a frame: what the status shows of it.
-#[derive(Debug, Clone, PartialEq)]
-struct Reading {
-    condition: Condition,
-    reopens: u64,
-    signal: Option<feedline_v4l2::Signal>,
-    /// Changes at most once a window (2 s at 30 fps), so the status is not rebuilt every frame.
-    playout_delay_ms: u32,
 }
 
 fn role_of(source: Source) -> Option<Role> {

@@ -29,13 +29,18 @@ const MEMORY_WINDOWS: usize = 8;
 /// is still in time.
 const CUSHION: usize = 1;
 
-/// How much of what a queue holds is standing delay.
+/// How much of what a queue holds is standing delay, and how long what it holds waits.
 #[derive(Debug, Default)]
 struct StandingDelay {
     fewest_in_window: Option<usize>,
+    /// What was left in hand, summed over this window's frames.
+    left_in_window: usize,
     frames_in_window: u32,
     /// The fewest left in each of the last windows, oldest first.
     windows: VecDeque<usize>,
+    /// The mean left in hand over the last whole window: by Little's law, how many frames a
+    /// picture waited on average between arriving and going to air.
+    mean_in_hand: f64,
 }
 
 impl StandingDelay {
@@ -44,6 +49,7 @@ impl StandingDelay {
     fn after_frame(&mut self, left: usize, keep: usize) -> usize {
         let fewest = self.fewest_in_window.map_or(left, |f| f.min(left));
         self.fewest_in_window = Some(fewest);
+        self.left_in_window += left;
         self.frames_in_window += 1;
         if self.frames_in_window < WINDOW_FRAMES {
             return 0;
@@ -54,40 +60,22 @@ impl StandingDelay {
         if self.windows.len() > MEMORY_WINDOWS {
             self.windows.pop_front();
         }
-        if self.windows.len() < MEMORY_WINDOWS {
-            return 0;
-        }
-        let standing = self
-            .windows
-            .iter()
-            .min()
-            .map_or(0, |f| f.saturating_sub(keep));
-        // After the cut every remembered window had that much less in hand.
+        let standing = if self.windows.len() < MEMORY_WINDOWS {
+            0
+        } else {
+            self.windows
+                .iter()
+                .min()
+                .map_or(0, |f| f.saturating_sub(keep))
+        };
+        // After the cut every remembered window had that much less in hand, and so had this
+        // window's last frame.
         for w in &mut self.windows {
             *w -= standing;
         }
+        self.mean_in_hand = (self.left_in_window - standing) as f64 / f64::from(WINDOW_FRAMES);
+        self.left_in_window = 0;
         standing
-    }
-}
-
-/// Pictures in hand after each programme frame, averaged over a window: by Little's law, how
-/// many frames a picture waits on average between arriving and going to air.
-#[derive(Debug, Default)]
-struct InHand {
-    sum: usize,
-    frames: u32,
-    mean: f64,
-}
-
-impl InHand {
-    fn after_frame(&mut self, left: usize) {
-        self.sum += left;
-        self.frames += 1;
-        if self.frames == WINDOW_FRAMES {
-            self.mean = self.sum as f64 / f64::from(WINDOW_FRAMES);
-            self.sum = 0;
-            self.frames = 0;
-        }
     }
 }
 
@@ -96,7 +84,6 @@ pub struct PictureQueue<T> {
     queued: VecDeque<T>,
     capacity: usize,
     standing: StandingDelay,
-    in_hand: InHand,
 }
 
 impl<T> PictureQueue<T> {
@@ -106,7 +93,6 @@ impl<T> PictureQueue<T> {
             queued: VecDeque::new(),
             capacity: capacity.max(2),
             standing: StandingDelay::default(),
-            in_hand: InHand::default(),
         }
     }
 
@@ -127,7 +113,6 @@ impl<T> PictureQueue<T> {
         let next = self.queued.pop_front();
         let cut = self.standing.after_frame(self.queued.len(), CUSHION);
         self.queued.drain(..cut.min(self.queued.len()));
-        self.in_hand.after_frame(self.queued.len());
         next
     }
 
@@ -141,7 +126,7 @@ impl<T> PictureQueue<T> {
     /// The mean number of frames a picture waited here over the last whole window (2 s at
     /// 30 fps): the delay this input's playout adds, in programme frames.
     pub fn mean_wait_frames(&self) -> f64 {
-        self.in_hand.mean
+        self.standing.mean_in_hand
     }
 
     #[cfg(test)]
@@ -152,7 +137,6 @@ impl<T> PictureQueue<T> {
     pub fn clear(&mut self) {
         self.queued.clear();
         self.standing = StandingDelay::default();
-        self.in_hand = InHand::default();
     }
 }
 

@@ -74,6 +74,19 @@ const CLOCKED_PICTURES: usize = 2;
 /// ahead: the oldest half goes).
 const CLOCKED_SOUND: Duration = Duration::from_millis(200);
 
+/// What the switch and the status read of one input at a programme frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub condition: Condition,
+    /// Times the input was re-opened.
+    pub reopens: u64,
+    pub signal: Option<Signal>,
+    /// How long the input's pictures wait for air on average (the last 2 s): the delay its
+    /// playout adds to absorb the way it delivers. Changes at most once a window, so the status
+    /// is not rebuilt every frame.
+    pub playout_delay_ms: u32,
+}
+
 /// What an input delivered, waiting for the programme pump.
 pub struct Feed {
     format: ProgramFormat,
@@ -132,10 +145,12 @@ impl Feed {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `t`, with `no_data` counted from when the input's next picture was due: an input slower
-    /// than the programme (a 15 fps camera into 30 fps) leaves frames without a new picture as a
-    /// matter of course.
-    pub fn condition(&self, now: Instant, t: &Thresholds) -> Condition {
+    /// What the switch and the status read of this input at a frame, under one lock.
+    ///
+    /// The condition is judged against `t`, with `no_data` counted from when the input's next
+    /// picture was due: an input slower than the programme (a 15 fps camera into 30 fps) leaves
+    /// frames without a new picture as a matter of course.
+    pub fn reading(&self, now: Instant, t: &Thresholds) -> Reading {
         let s = self.state();
         let programme_frame = Duration::from_nanos(self.format.frame_time(1));
         let t = Thresholds {
@@ -146,14 +161,13 @@ impl Feed {
         };
         let mut condition = s.health.condition(now, &t);
         condition.signal = s.signal.as_ref().and_then(Signal::fault);
-        condition
-    }
-
-    /// How long this input's pictures wait for air on average (the last 2 s): the delay its
-    /// playout adds to absorb the way it delivers.
-    pub fn playout_delay(&self) -> Duration {
-        let frame = self.format.frame_time(1) as f64;
-        Duration::from_nanos((self.state().pictures.mean_wait_frames() * frame) as u64)
+        let frame_ns = self.format.frame_time(1) as f64;
+        Reading {
+            condition,
+            reopens: s.restarts,
+            signal: s.signal.clone(),
+            playout_delay_ms: (s.pictures.mean_wait_frames() * frame_ns / 1e6) as u32,
+        }
     }
 
     /// The capture signal; `None` for inputs without DV timings. (No allocation: the pump
@@ -164,11 +178,6 @@ impl Feed {
 
     fn set_signal(&self, signal: Option<&Signal>) {
         self.state().signal = signal.cloned();
-    }
-
-    /// Times the input was re-opened.
-    pub fn reopens(&self) -> u64 {
-        self.state().restarts
     }
 
     pub fn last_error(&self) -> Option<String> {
