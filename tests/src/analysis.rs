@@ -92,8 +92,6 @@ pub fn packets(file: &Path, stream_index: u32) -> Vec<Packet> {
         .unwrap_or_default()
 }
 
-/// The `pic_timing` SEI timecode of each decoded frame, in presentation order (None where a
-/// frame carries none).
 /// Steps between consecutive decode timestamps (90 kHz ticks) larger than `limit`: frames that
 /// never arrived.
 pub fn dts_gaps(packets: &[Packet], limit: i64) -> Vec<i64> {
@@ -104,7 +102,18 @@ pub fn dts_gaps(packets: &[Packet], limit: i64) -> Vec<i64> {
         .collect()
 }
 
+/// The `pic_timing` SEI timecode of each decoded frame, in presentation order (None where a
+/// frame carries none).
 pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
+    pictures_with_timecodes(file, stream_index)
+        .into_iter()
+        .map(|(_, tc)| tc)
+        .collect()
+}
+
+/// Each decoded frame's presentation time (90 kHz ticks) and `pic_timing` SEI timecode, in
+/// presentation order.
+pub fn pictures_with_timecodes(file: &Path, stream_index: u32) -> Vec<(i64, Option<String>)> {
     let v = ffprobe(
         &[
             "-select_streams",
@@ -119,8 +128,8 @@ pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
         .map(|frames| {
             frames
                 .iter()
-                .map(|f| {
-                    f["side_data_list"].as_array().and_then(|list| {
+                .filter_map(|f| {
+                    let timecode = f["side_data_list"].as_array().and_then(|list| {
                         list.iter().find_map(|sd| {
                             sd["timecode"].as_str().map(str::to_string).or_else(|| {
                                 sd["timecodes"]
@@ -128,7 +137,8 @@ pub fn frame_timecodes(file: &Path, stream_index: u32) -> Vec<Option<String>> {
                                     .and_then(|t| t.first()?["value"].as_str().map(str::to_string))
                             })
                         })
-                    })
+                    });
+                    Some((f["pts"].as_i64()?, timecode))
                 })
                 .collect()
         })
@@ -145,6 +155,30 @@ pub fn timecode_to_frames(tc: &str, fps: u32) -> Option<u64> {
         return None;
     }
     Some(((parts[0] * 60 + parts[1]) * 60 + parts[2]) * u64::from(fps) + parts[3])
+}
+
+/// Frames missing between consecutive pictures of one stream (`frame_90k` apart), counted from
+/// their presentation times: what the sender shed or the link lost.
+pub fn missing_frames(packets: &[Packet], frame_90k: i64) -> i64 {
+    let mut pts: Vec<i64> = packets.iter().map(|p| p.pts).collect();
+    pts.sort_unstable();
+    pts.windows(2)
+        .map(|w| ((w[1] - w[0]) / frame_90k - 1).max(0))
+        .sum()
+}
+
+/// Seconds from the time of day a timecode carries (`tc` at `fps`, from a system clock) to the
+/// Unix time `unix_s`, taken modulo 15 minutes so that the timecode's time zone does not matter:
+/// how late a picture stamped `tc` is at `unix_s` (negative: early), within ±7.5 minutes.
+pub fn seconds_after_timecode(tc: &str, fps: u32, unix_s: f64) -> f64 {
+    let tc_s = timecode_to_frames(tc, fps).unwrap_or_else(|| panic!("timecode {tc}")) as f64
+        / f64::from(fps);
+    let late = (unix_s % 86_400.0 - tc_s).rem_euclid(900.0);
+    if late > 450.0 {
+        late - 900.0
+    } else {
+        late
+    }
 }
 
 /// Average bitrate of a stream's packets, in kb/s, over the span of their timestamps.

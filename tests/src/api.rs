@@ -292,6 +292,16 @@ pub fn set_up_admin(b: &Deployment, appliance: &Appliance) -> (Client, Client) {
     (Client::with_token(&b.base(), &token), browser)
 }
 
+/// The frames `rendition` of the first channel has dropped so far, as its status reports them.
+pub fn dropped_frames(client: &Client, rendition: &str) -> u64 {
+    let status = client.get("/api/v1/status").json();
+    status["channels"][0]["renditions"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == rendition))
+        .and_then(|r| r["dropped_frames"].as_u64())
+        .unwrap_or_else(|| panic!("no {rendition} in the status: {status}"))
+}
+
 /// Runs a command and returns (success, stdout+stderr).
 pub fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("run command");

@@ -92,7 +92,9 @@ pub fn assert_feed(
             let step = pair[1].pts - pair[0].pts;
             assert!(
                 step <= frame_90k * 2,
-                "{at}: gap of {step} ticks (> 2 frames) in PTS"
+                "{at}: gap of {step} ticks (> 2 frames) in PTS, {:.2} s into {:.2} s received",
+                (pair[0].pts - pkts[0].pts) as f64 / 90_000.0,
+                (pkts[pkts.len() - 1].pts - pkts[0].pts) as f64 / 90_000.0
             );
         }
         let seconds =

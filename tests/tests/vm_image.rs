@@ -13,6 +13,11 @@
 //!   such (API and browser) and the output switches to slate without stopping; the channel has
 //!   no failover section, so this is the capture input's implicit failover; the signal returning in another format re-opens only
 //!   the input (same daemon, same SRT connection, no continuity error);
+//! - the emulated guest cannot encode its ladder in real time: the channel sheds frames, the
+//!   receiver misses none that the status did not report as dropped, and the last picture it
+//!   gets is at most 10 s late by the guest's clock (it was up to 135 s); the slate reaches the receiver
+//!   stamped within 1.5 s of the status's switch to it, and the picture within 1.5 s of the
+//!   switch back;
 //! - `kill -9` of the daemon: systemd restarts it and the channel sends again;
 //! - SIGSTOP of the daemon: the watchdog (WatchdogSec=30s) catches it and systemd restarts it.
 //!
@@ -20,12 +25,13 @@
 //! installed by scripts/setup.sh.
 
 use feedline_tests::analysis;
-use feedline_tests::api::{run, Client, ServerPorts, ADMIN_PASSWORD};
+use feedline_tests::api::{dropped_frames, run, Client, ServerPorts, ADMIN_PASSWORD};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::ts;
 use feedline_tests::vm::{build_deb, tail, Forward, Image, Vm};
 use feedline_tests::{free_port, require_tool};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -148,6 +154,97 @@ fn keep_receiving_until(
     while receiving.elapsed() < at_most && !arrived(&analysis::picture_stats(file)) {
         std::thread::sleep(Duration::from_secs(2));
     }
+}
+
+/// How late the last picture a receiver got may be by the guest's clock just before it stops:
+/// the SRT latency (0.5 s), the 15 frames held before shedding and the rungs' queues, all at
+/// the guest's 10–15 encoded frames a second, and the emulated network (measured unloaded:
+/// 3.6–5.3 s). Before the channel shed frames it was 20–135 s behind, and growing.
+const MOST_LATE_S: f64 = 10.0;
+
+fn guest_time(vm: &Vm) -> f64 {
+    vm.sh("date +%s.%N")
+        .trim()
+        .parse()
+        .expect("the guest's clock")
+}
+
+/// The emulated guest cannot encode its ladder in real time, so the channel sheds programme
+/// frames. What reached the receiver must say the same as the channel: no picture missing that
+/// the 360p rung's status did not report as dropped since `dropped_before`, decode order
+/// monotonic, and the last picture on time by the guest's clock (`stopped`, in Unix seconds).
+/// Returns the pictures missing.
+fn assert_shed_and_on_time(
+    admin: &Client,
+    capture: &Path,
+    dropped_before: u64,
+    stopped: f64,
+) -> i64 {
+    let dropped = dropped_frames(admin, "360p") - dropped_before;
+    let rung = analysis::video_streams(capture)
+        .into_iter()
+        .find(|s| s.height == Some(360))
+        .expect("360p rung");
+    let packets = analysis::packets(capture, rung.index);
+    let missing = analysis::missing_frames(&packets, FRAME_90K);
+    assert!(
+        missing as u64 <= dropped,
+        "{missing} pictures missing at the receiver, {dropped} reported dropped"
+    );
+    assert!(
+        packets.windows(2).all(|w| w[1].dts > w[0].dts),
+        "DTS not monotonic"
+    );
+    let last = analysis::frame_timecodes(capture, rung.index)
+        .into_iter()
+        .flatten()
+        .last()
+        .expect("timecodes in the 360p rung");
+    let late = analysis::seconds_after_timecode(&last, 30, stopped);
+    assert!(
+        late < MOST_LATE_S,
+        "the last picture received was {late:.2} s late by the guest's clock (at most {MOST_LATE_S} s)"
+    );
+    eprintln!(
+        "vm: {} pictures, {missing} missing, {dropped} reported dropped; the last {late:.2} s late",
+        packets.len()
+    );
+    missing
+}
+
+/// When each picture (by presentation time, in seconds) was aired, by its timecode: the time
+/// of day, in seconds.
+fn aired_at(capture: &Path) -> BTreeMap<i64, f64> {
+    let rung = analysis::video_streams(capture)
+        .into_iter()
+        .find(|s| s.height == Some(360))
+        .expect("360p rung");
+    analysis::pictures_with_timecodes(capture, rung.index)
+        .into_iter()
+        .filter_map(|(pts, tc)| {
+            let frames = analysis::timecode_to_frames(tc.as_deref()?, 30)?;
+            Some((pts, frames as f64 / 30.0))
+        })
+        .collect()
+}
+
+/// Seconds from the switch at `at_ms` (Unix ms) to the picture at `pts_s` going to air (by
+/// its timecode; positive: the picture came after the switch).
+fn aired_after_switch(aired: &BTreeMap<i64, f64>, pts_s: f64, at_ms: u64) -> f64 {
+    let pts = (pts_s * 90_000.0).round() as i64;
+    let (_, time_of_day) = aired
+        .range(pts - 100..)
+        .next()
+        .unwrap_or_else(|| panic!("no timecode for the picture at {pts_s} s"));
+    let whole = (time_of_day * 30.0).round() as u64;
+    let tc = format!(
+        "{:02}:{:02}:{:02}:{:02}",
+        whole / 108_000,
+        whole / 1800 % 60,
+        whole / 30 % 60,
+        whole % 30
+    );
+    -analysis::seconds_after_timecode(&tc, 30, at_ms as f64 / 1000.0)
 }
 
 fn bright(pictures: &[analysis::PictureStat]) -> usize {
@@ -302,9 +399,10 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     ui_shows_signal(&base, "1280x720p60", &artifacts);
 
     // A receiver on the host gets the ladder with vivid's colour bars in it. The emulated
-    // 2-vCPU guest captures and encodes near its limit and what reaches the host lags the
-    // programme (measured: 4–6 s of programme per 8 s of receiving, and up to 15 s behind),
-    // so receive until 3 s of colour bars have arrived (bounded), at least 8 s.
+    // 2-vCPU guest cannot encode the ladder in real time (measured: 13–15 of 30 frames a second),
+    // so the channel sheds frames and says so; receive until 3 s' worth of colour-bar pictures
+    // have arrived (bounded), at least 8 s.
+    let dropped_before = dropped_frames(&admin, "360p");
     std::thread::sleep(Duration::from_secs(5));
     let live = dir.path().join("live.ts");
     let mut rx = connect(srt, &live);
@@ -313,6 +411,7 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     keep_receiving_until(&live, receiving, Duration::from_secs(60), |p| {
         bright(p) >= 90
     });
+    let stopped = guest_time(&vm);
     rx.stop();
     let _ = std::fs::create_dir_all(&artifacts);
     let _ = std::fs::copy(&live, artifacts.join("live.ts"));
@@ -326,26 +425,13 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         "rungs received: {sizes:?}"
     );
     let pictures = analysis::picture_stats(&live);
-    let span = pictures.last().map(|p| p.pts_s).unwrap_or(0.0)
-        - pictures.first().map(|p| p.pts_s).unwrap_or(0.0);
-    let rung = videos
-        .iter()
-        .find(|s| s.height == Some(360))
-        .expect("360p rung");
-    let live_gaps = analysis::dts_gaps(&analysis::packets(&live, rung.index), 2 * FRAME_90K);
     let bright_pictures = bright(&pictures);
     eprintln!(
-        "vm: live capture {} pictures ({bright_pictures} bright) over {span:.2} s of PTS in {:.1?} of receiving; DTS gaps over 2 frames: {live_gaps:?}",
+        "vm: live capture {} pictures ({bright_pictures} bright) in {:.1?} of receiving",
         pictures.len(),
         receiving.elapsed()
     );
-    // 30 fps programme: every picture present, whatever the lag.
-    assert!(
-        span >= 3.0 && pictures.len() as f64 >= span * 29.0,
-        "{} pictures over {span:.2} s",
-        pictures.len()
-    );
-    assert!(live_gaps.is_empty(), "DTS gaps: {live_gaps:?}");
+    assert_shed_and_on_time(&admin, &live, dropped_before, stopped);
     assert!(
         bright_pictures >= 90,
         "vivid's colour bars are bright: {bright_pictures} of {} pictures were",
@@ -355,6 +441,8 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     // No signal: reported, and the output carries on with the slate.
     let pid = main_pid(&vm);
     let lost = dir.path().join("lost.ts");
+    let dropped_before = dropped_frames(&admin, "360p");
+    std::thread::sleep(Duration::from_secs(3));
     let mut rx = connect(srt, &lost);
     std::thread::sleep(Duration::from_secs(3));
     vivid(&vm, "dv_timings_signal_mode=1");
@@ -374,17 +462,16 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         let f = failover(&admin);
         (f["active"] == "primary" && f["inputs"][0]["signal"] == "1280x720p30").then_some(())
     });
-    // What reaches the receiver from the emulated guest lags the programme (about 15 s in one
-    // measured run), and a fixed 18 s window once ended before the slate arrived (CI, a fresh
-    // machine). Keep receiving until the slate and the return to the picture have arrived.
-    // Bounded at 180 s: on 2026-11-23 the guest delivered 55 s of programme in 104 s and a
-    // 90 s bound ended the capture once before the slate arrived and once before the return.
+    // Keep receiving until the slate and the return to the picture have arrived, bounded.
+    // (Until 2026-11-24 the channel fell behind the emulated guest's clock instead of shedding
+    // frames, and the wire lagged up to two minutes; this bound dates from then.)
     let receiving = Instant::now();
     keep_receiving_until(&lost, receiving, Duration::from_secs(180), |p| {
         SlateRoundTrip::of(p).complete()
     });
     // A second of picture after the last slate frame, so the capture ends past the return.
     std::thread::sleep(Duration::from_secs(1));
+    let stopped = guest_time(&vm);
     rx.stop();
     assert_eq!(
         main_pid(&vm),
@@ -395,16 +482,7 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
     let bytes = std::fs::read(&lost).expect("capture");
     let report = ts::check(&bytes);
     assert_eq!(report.continuity_errors, 0, "{:?}", report.errors);
-    let stream = analysis::video_streams(&lost)
-        .into_iter()
-        .find(|s| s.height == Some(360))
-        .expect("360p rung");
-    let packets = analysis::packets(&lost, stream.index);
-    let gaps = analysis::dts_gaps(&packets, 2 * FRAME_90K);
-    assert!(
-        gaps.is_empty(),
-        "DTS gaps over 2 frames through loss and format change: {gaps:?}"
-    );
+    let missing = assert_shed_and_on_time(&admin, &lost, dropped_before, stopped);
     // The receiver saw the picture, then the black slate, then the picture again.
     let _ = std::fs::copy(&lost, artifacts.join("lost.ts"));
     let stats = analysis::picture_stats(&lost);
@@ -418,10 +496,37 @@ fn the_appliance_image_boots_captures_hdmi_reports_signal_and_recovers() {
         receiving.elapsed(),
         tail(&vm.sh("journalctl -u feedline --no-pager -n 60"), 60)
     );
+    // The slate went to air, and left it, when the channel said it did: the receiver's first
+    // black picture and first picture after the last black are stamped within a second and a
+    // half of the switches in the status (a channel falling behind once showed 16 s of slate
+    // 13 s late, while its status said the picture was back).
+    let switches = failover(&admin)["switches"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let switched = |from: &str, to: &str| {
+        switches
+            .iter()
+            .rev()
+            .find(|s| s["from"] == from && s["to"] == to)
+            .and_then(|s| s["at_ms"].as_u64())
+            .unwrap_or_else(|| panic!("no switch {from} → {to}: {switches:?}"))
+    };
+    let aired = aired_at(&lost);
+    let is_dark = |p: &&analysis::PictureStat| p.yavg < 20.0;
+    let first_dark = stats.iter().find(is_dark).expect("a black picture");
+    let last_dark = stats.iter().rposition(|p| p.yavg < 20.0).unwrap_or(0);
+    let back = stats.get(last_dark + 1).expect("a picture after the slate");
+    let slate_late = aired_after_switch(&aired, first_dark.pts_s, switched("primary", "slate"));
+    let back_late = aired_after_switch(&aired, back.pts_s, switched("slate", "primary"));
     eprintln!(
-        "vm: no signal seen in {detected_in:?}; {} packets, 0 CC errors, {} pictures, {dark} black; luma every 10th: {luma:?}",
+        "vm: no signal seen in {detected_in:?}; {} packets, 0 CC errors, {} pictures ({missing} shed), {dark} black; slate aired {slate_late:.2} s after its switch, the picture {back_late:.2} s after its own; luma every 10th: {luma:?}",
         report.packets,
         stats.len()
+    );
+    assert!(
+        slate_late.abs() < 1.5 && back_late.abs() < 1.5,
+        "slate on the wire {slate_late:.2} s from the switch to it, the picture {back_late:.2} s from the switch back"
     );
 
     // kill -9: systemd restarts the daemon and the channel sends again.

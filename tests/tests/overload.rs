@@ -1,0 +1,186 @@
+//! A ladder the box cannot encode in real time (1080p HEVC in software beside a 360p H.264 rung,
+//! on a two-core machine): the channel sheds programme frames, every rung the same ones, and
+//! stays on time, and the frames it shed are reported as dropped. Before, it fell behind
+//! without bound and showed nothing wrong (7 s late after 30 s, at three quarters of real time).
+//! Received by srt-live-transmit; the lateness is the receiver's clock against the timecode
+//! (the system clock) in the pictures it got.
+
+use feedline_tests::analysis::{self, Packet};
+use feedline_tests::api::{dropped_frames, set_up_admin, Deployment, ServerPorts};
+use feedline_tests::feed::assert_ts_continuity;
+use feedline_tests::receiver::Receiver;
+use feedline_tests::{free_port, require_tool};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One frame at 30 fps, in 90 kHz ticks.
+const FRAME_90K: i64 = 3000;
+/// How late the last received picture may be when the receiver stops: the SRT latency (0.5 s),
+/// the half second held before frames are shed, the rungs' queues and the mux, with room for a
+/// loaded machine (measured: 1.3–1.9 s; a channel falling behind was 7 s late here).
+const MOST_LATE_S: f64 = 4.0;
+
+fn overloaded_channel(port: u16) -> String {
+    format!(
+        r#"
+[[channels]]
+name = "main"
+[channels.input]
+type = "test_pattern"
+width = 1920
+height = 1080
+frame_rate = 30
+[channels.timecode]
+source = "system_clock"
+[[channels.ladder]]
+name = "1080p"
+width = 1920
+height = 1080
+frame_rate = 30
+codec = "hevc"
+bitrate_kbps = 4000
+[[channels.ladder]]
+name = "360p"
+width = 640
+height = 360
+frame_rate = 30
+codec = "h264"
+bitrate_kbps = 800
+[channels.audio]
+codec = "aac"
+bitrate_kbps = 128
+sample_rate = 48000
+[[channels.outputs]]
+name = "contribution"
+type = "srt"
+mode = "listener"
+port = {port}
+latency_ms = 500
+"#
+    )
+}
+
+#[test]
+fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
+    require_tool("srt-live-transmit");
+    require_tool("ffprobe");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ports = ServerPorts::pick();
+    let port = free_port();
+    let d = Deployment::new(
+        dir.path(),
+        ports,
+        false,
+        &format!("{}{}", ports.toml(false, ""), overloaded_channel(port)),
+    );
+    let appliance = d.start();
+    let (admin, _) = set_up_admin(&d, &appliance);
+
+    // Long enough that a channel falling behind is seconds late by the time the receiver comes.
+    std::thread::sleep(Duration::from_secs(8));
+    let dropped_before = dropped_frames(&admin, "360p");
+    // Pictures reach the receiver a little after they are encoded: the status window starts
+    // before the first of them was.
+    std::thread::sleep(Duration::from_secs(3));
+    let capture = dir.path().join("overload.ts");
+    let mut rx = Receiver::srt_live_transmit(
+        &format!("srt://127.0.0.1:{port}?mode=caller&latency=500"),
+        &capture,
+    );
+    rx.wait_for_bytes(188 * 100, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no stream: {}\n{}", rx.stderr_text(), appliance.log()));
+    std::thread::sleep(Duration::from_secs(20));
+    rx.stop();
+    let stopped = SystemTime::now();
+    let dropped = dropped_frames(&admin, "360p") - dropped_before;
+
+    let videos = analysis::video_streams(&capture);
+    let (Some(full), Some(small)) = (
+        videos.iter().find(|s| s.height == Some(1080)),
+        videos.iter().find(|s| s.height == Some(360)),
+    ) else {
+        panic!("rungs received: {videos:?}");
+    };
+    let timecodes: Vec<String> = analysis::frame_timecodes(&capture, small.index)
+        .into_iter()
+        .flatten()
+        .collect();
+    let last = timecodes.last().expect("timecodes in the 360p rung");
+    let late = analysis::seconds_after_timecode(
+        last,
+        30,
+        stopped
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64(),
+    );
+    let full_packets = analysis::packets(&capture, full.index);
+    let small_packets = analysis::packets(&capture, small.index);
+    let missing = analysis::missing_frames(&small_packets, FRAME_90K);
+    eprintln!(
+        "overload: {} pictures received in 20 s, {missing} missing on the wire, {dropped} reported dropped; last picture {late:.2} s late ({last})",
+        small_packets.len()
+    );
+
+    assert!(
+        late < MOST_LATE_S,
+        "the last picture received was {late:.2} s late (at most {MOST_LATE_S} s): the channel fell behind"
+    );
+    assert!(
+        missing > 0,
+        "no frame was shed over 20 s: this machine encodes the ladder in real time, so the test shows nothing here ({} pictures)",
+        small_packets.len()
+    );
+    // Every picture missing at the receiver was reported (the status window covers the capture).
+    assert!(
+        missing as u64 <= dropped,
+        "{missing} pictures missing at the receiver, {dropped} reported dropped"
+    );
+    // Shed before the ladder: both rungs carry the very same pictures, so IDRs stay aligned.
+    let pts = |packets: &[Packet]| {
+        let mut p: Vec<i64> = packets.iter().map(|p| p.pts).collect();
+        p.sort_unstable();
+        p
+    };
+    let (full_pts, small_pts) = (pts(&full_packets), pts(&small_packets));
+    let from = full_pts[0].max(small_pts[0]);
+    let to = full_pts[full_pts.len() - 1].min(small_pts[small_pts.len() - 1]);
+    let within = |p: &Vec<i64>| -> Vec<i64> {
+        p.iter()
+            .copied()
+            .filter(|t| (from..=to).contains(t))
+            .collect()
+    };
+    assert_eq!(
+        within(&full_pts),
+        within(&small_pts),
+        "the rungs carry different pictures"
+    );
+    let keyframes = |packets: &[Packet]| -> Vec<i64> {
+        packets
+            .iter()
+            .filter(|p| p.keyframe && (from..=to).contains(&p.pts))
+            .map(|p| p.pts)
+            .collect()
+    };
+    assert_eq!(
+        keyframes(&full_packets),
+        keyframes(&small_packets),
+        "IDR frames at different pictures"
+    );
+    // Decode order stays monotonic, and the sound is whole: only pictures are shed.
+    for packets in [&full_packets, &small_packets] {
+        assert!(
+            packets.windows(2).all(|w| w[1].dts > w[0].dts),
+            "DTS not monotonic"
+        );
+    }
+    let audio = analysis::streams(&capture)
+        .into_iter()
+        .find(|s| s.codec_type == "audio")
+        .expect("audio stream");
+    let sound = analysis::packets(&capture, audio.index);
+    let audio_gaps = analysis::dts_gaps(&sound, 2 * 1920);
+    assert!(audio_gaps.is_empty(), "gaps in the sound: {audio_gaps:?}");
+    assert_ts_continuity(&capture);
+    drop(appliance);
+}
