@@ -7,6 +7,7 @@ use crate::file_source::FileSource;
 use crate::frame_sync::{self, FrameSync};
 use crate::input::{self, InputPlan};
 use crate::ladder;
+use crate::late_frames;
 use crate::meter::ChannelMeter;
 use crate::mux_branch::{MuxBranch, Taps};
 use crate::output_set::OutputEntry;
@@ -34,12 +35,6 @@ pub struct ChannelGraph {
     /// Each output's mux branch, by output name.
     pub branches: Vec<(String, MuxBranch)>,
 }
-
-/// Programme frames held in front of the ladder before frames are shed (half a second at
-/// 30 fps). Counted in frames, not time: a queue's time level follows the timestamps, and a
-/// network input's first frames jumped it past half a second at once (the first second of
-/// picture was shed in 5 of 8 such starts).
-const LATE_FRAMES_HELD: u32 = 15;
 
 /// The elements between the input and the video tee. A live channel (`sheds_late_frames`)
 /// drops the programme frames its encoders cannot take in time, rather than falling behind.
@@ -81,22 +76,10 @@ pub fn video_normalise(
         ),
     ));
     if sheds_late_frames {
-        // When the ladder cannot encode in real time, the frames it cannot take go here, before
-        // the tee, so that every rung loses the same frames (IDRs stay aligned) and the
-        // renditions' meters count them as dropped. Without it the channel fell behind instead,
-        // without bound: a live source blocked on its push stamps its frames ever later, and
-        // videorate fills any gap by repeating pictures the encoders cannot afford either
-        // (measured: 7 s behind after 30 s at three quarters of real time, nothing dropped).
-        // Half a second of programme absorbs a stall of the encoders without a drop (the rungs'
-        // queues hold only a few full-size pictures), and is all the delay a ladder that cannot
-        // keep up adds here.
-        // It starts without leaking: `shed_once_started` turns that on.
-        chain.push(
-            ElementSpec::new("queue", late_frames_name(prefix))
-                .prop("max-size-buffers", LATE_FRAMES_HELD)
-                .prop("max-size-bytes", 0u32)
-                .prop("max-size-time", 0u64),
-        );
+        // After rate conversion (videorate would fill a gap with repeats the encoders cannot
+        // afford either), before the timecode burn-in (nothing spent on a frame that is shed)
+        // and the ladder's tee (every rung loses the same frames).
+        chain.push(late_frames::queue_spec(prefix));
     }
     chain.push(timecode_stamper(channel, prefix));
     if InputPlan::burns_timecode(&channel.input) {
@@ -193,8 +176,8 @@ pub fn build(
     let video_chain = video_normalise(channel, prefix, live_pace, live);
     let audio_chain = audio_normalise(channel, prefix, live_pace);
     let video = build_chain(bin, &video_chain)?;
-    if let Some(queue) = video.iter().find(|e| e.name() == late_frames_name(prefix)) {
-        shed_once_started(queue);
+    if let Some(queue) = video.iter().find(|e| e.name() == late_frames::name(prefix)) {
+        late_frames::shed_once_started(queue);
     }
     let audio = build_chain(bin, &audio_chain)?;
     let video_tee = video
@@ -394,46 +377,6 @@ impl ChannelGraph {
 
 /// Two appsrcs (raw video, raw audio) added to `bin` and linked to the heads of the video and
 /// audio chains: how a file or the failover frame synchroniser feeds a channel.
-fn late_frames_name(prefix: &str) -> String {
-    format!("{prefix}-late-frames")
-}
-
-/// Lets the programme's late-frames queue shed frames once the channel has started. A start
-/// (preroll, the input's pads linking, the bursts a network input buffered meanwhile) stalls
-/// the ladder for a second or so, once; shedding then cut up to the first second of picture of
-/// a UDP or SRT input (5 of 8 starts). So the queue leaks once it has run empty for a second of
-/// programme (the start is caught up), or after ten seconds whatever happens (a ladder too
-/// heavy from the first frame).
-fn shed_once_started(queue: &gst::Element) {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    const CAUGHT_UP_FOR: u32 = 30;
-    const IN_ANY_CASE_AFTER: u32 = 300;
-    let Some(pad) = queue.static_pad("src") else {
-        return;
-    };
-    let queue = queue.downgrade();
-    let (passed, empty_for) = (AtomicU32::new(0), AtomicU32::new(0));
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-        let Some(queue) = queue.upgrade() else {
-            return gst::PadProbeReturn::Remove;
-        };
-        let passed = passed.fetch_add(1, Ordering::Relaxed) + 1;
-        let level: u32 = queue.property("current-level-buffers");
-        let empty_for = if level == 0 {
-            empty_for.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            empty_for.store(0, Ordering::Relaxed);
-            0
-        };
-        if empty_for >= CAUGHT_UP_FOR || passed >= IN_ANY_CASE_AFTER {
-            queue.set_property_from_str("leaky", "downstream");
-            debug!(queue = %queue.name(), frames = passed, "shedding late frames from now on");
-            return gst::PadProbeReturn::Remove;
-        }
-        gst::PadProbeReturn::Ok
-    });
-}
-
 fn appsrc_pair(
     bin: &gst::Bin,
     (video_spec, audio_spec): (ElementSpec, ElementSpec),
@@ -563,12 +506,6 @@ mod tests {
         assert!(at("ch-rate").is_some_and(|rate| rate < shed));
         assert!(at("ch-timecode").is_some_and(|tc| shed < tc));
         assert_eq!(chain.last().map(|e| e.factory), Some("tee"));
-        let queue = &chain[shed];
-        // Leaking is turned on once the channel has started (`shed_once_started`).
-        assert_eq!(queue.property("leaky"), None);
-        assert_eq!(queue.property("max-size-time"), Some("0"));
-        assert_eq!(queue.property("max-size-buffers"), Some("15"));
-        assert_eq!(queue.property("max-size-bytes"), Some("0"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod hevc_timecode;
 pub mod input;
 pub mod ladder;
+pub mod late_frames;
 pub mod meter;
 mod mux_branch;
 mod output;
