@@ -173,7 +173,12 @@ pub fn missing_frames(packets: &[Packet], frame_90k: i64) -> i64 {
 pub fn seconds_after_timecode(tc: &str, fps: u32, unix_s: f64) -> f64 {
     let tc_s = timecode_to_frames(tc, fps).unwrap_or_else(|| panic!("timecode {tc}")) as f64
         / f64::from(fps);
-    let late = (unix_s % 86_400.0 - tc_s).rem_euclid(900.0);
+    seconds_after_time_of_day(tc_s, unix_s)
+}
+
+/// As `seconds_after_timecode`, for a time of day already in seconds.
+pub fn seconds_after_time_of_day(time_of_day_s: f64, unix_s: f64) -> f64 {
+    let late = (unix_s % 86_400.0 - time_of_day_s).rem_euclid(900.0);
     if late > 450.0 {
         late - 900.0
     } else {

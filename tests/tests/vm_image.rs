@@ -236,15 +236,7 @@ fn aired_after_switch(aired: &BTreeMap<i64, f64>, pts_s: f64, at_ms: u64) -> f64
         .range(pts - 100..)
         .next()
         .unwrap_or_else(|| panic!("no timecode for the picture at {pts_s} s"));
-    let whole = (time_of_day * 30.0).round() as u64;
-    let tc = format!(
-        "{:02}:{:02}:{:02}:{:02}",
-        whole / 108_000,
-        whole / 1800 % 60,
-        whole / 30 % 60,
-        whole % 30
-    );
-    -analysis::seconds_after_timecode(&tc, 30, at_ms as f64 / 1000.0)
+    -analysis::seconds_after_time_of_day(*time_of_day, at_ms as f64 / 1000.0)
 }
 
 fn bright(pictures: &[analysis::PictureStat]) -> usize {
