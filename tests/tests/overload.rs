@@ -1,7 +1,8 @@
 //! A ladder the box cannot encode in real time (1080p HEVC in software beside a 360p H.264 rung,
 //! on a two-core machine): the channel sheds programme frames, every rung the same ones, and
-//! stays on time, and the frames it shed are reported as dropped. Before, it fell behind
-//! without bound and showed nothing wrong (7 s late after 30 s, at three quarters of real time).
+//! stays on time, and the frames it shed are reported: dropped frames per rung, a `ladder`
+//! alarm and a `ladder_overload` event. Before, it fell behind without bound and showed nothing
+//! wrong (7 s late after 30 s, at three quarters of real time).
 //! Received by srt-live-transmit; the lateness is the receiver's clock against the timecode
 //! (the system clock) in the pictures it got.
 
@@ -92,6 +93,10 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
     rx.stop();
     let stopped = SystemTime::now();
     let dropped = dropped_frames(&admin, "360p") - dropped_before;
+    // Still shedding: the operator sees it in the alarms and the event log, not only as a count.
+    let status = admin.get("/api/v1/status").json();
+    let alarms = admin.get("/api/v1/alarms").json();
+    let events = admin.get("/api/v1/events?channel=main&limit=200").json();
 
     let videos = analysis::video_streams(&capture);
     let (Some(full), Some(small)) = (
@@ -129,6 +134,41 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
         missing > 0,
         "no frame was shed over 20 s: this machine encodes the ladder in real time, so the test shows nothing here ({} pictures)",
         small_packets.len()
+    );
+    let shed_lately: Vec<u64> = status["channels"][0]["renditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["dropped_frames_last_10s"].as_u64())
+        .collect();
+    assert!(
+        shed_lately.len() == 2 && shed_lately.iter().all(|&n| n > 0),
+        "frames shed in the last 10 s per rung: {shed_lately:?}"
+    );
+    assert!(
+        alarms
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["source"] == "ladder"
+                && a["channel"] == "main"
+                && a["severity"] == "warning"
+                && a["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("the ladder cannot keep up"))),
+        "no ladder alarm while frames are shed: {alarms}"
+    );
+    assert!(
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["kind"] == "ladder_overload"
+                && e["severity"] == "warning"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("cannot keep up, shedding frames"))),
+        "no event when shedding started: {events}"
     );
     // Every picture missing at the receiver was reported (the status window covers the capture).
     assert!(

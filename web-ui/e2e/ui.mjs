@@ -367,7 +367,18 @@ try {
     `the failover section is stored (${JSON.stringify(failover)})`,
   );
   await shot(page, '05c-failover');
-  await page.reload();
+  // Running, the card shows the switch: what is on air, and each input's health and buffer.
+  await page.getByRole('link', { name: 'Dashboard' }).first().click();
+  await card.getByRole('button', { name: 'Start studio' }).click();
+  await eventually(() => card.getByTestId('on-air').textContent(), (t) => t.trim() === 'PRIMARY', 'the primary input is shown on air');
+  await eventually(
+    () => card.getByTestId('playout-primary').textContent(),
+    (t) => /^buffer \d+ ms$/.test(t.trim()),
+    'the card shows how long the primary input\'s pictures wait for air',
+  );
+  await card.getByRole('button', { name: 'Stop studio' }).click();
+  await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'STOPPED', 'the channel is stopped again');
+  await card.getByRole('link', { name: 'Edit studio' }).click();
   await failoverBox.waitFor();
   check(await failoverBox.isChecked(), 'the editor shows the stored failover again');
   check((await page.locator('input[name="failover.backup.path"]').inputValue()) === holding, 'with its backup file');

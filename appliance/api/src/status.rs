@@ -109,7 +109,11 @@ pub struct RenditionLive {
     pub bitrate_bps: f64,
     pub frames: u64,
     pub bytes: u64,
+    /// Frames the rung never encoded since the channel started: the ladder could not keep up
+    /// and the channel shed them (every rung the same frames).
     pub dropped_frames: u64,
+    /// Of those, how many in the last 10 s. Above zero, the channel raises the `ladder` alarm.
+    pub dropped_frames_last_10s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -205,7 +209,7 @@ pub enum AlarmSeverity {
 pub struct Alarm {
     pub severity: AlarmSeverity,
     pub channel: Option<String>,
-    /// What it is about: `store`, `input`, `channel`, `output/<name>`.
+    /// What it is about: `store`, `input`, `channel`, `ladder`, `output/<name>`.
     pub source: String,
     pub message: String,
 }

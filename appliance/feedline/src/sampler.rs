@@ -1,7 +1,7 @@
 //! Turns the media side's counters into the live status: rates over the last second, alarms
 //! for what needs attention now, and events for what just changed.
 
-use crate::group_links;
+use crate::{group_links, ladder_overload};
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
     FailoverLive, InputLive, OutputLive, RenditionLive, RistLive, SrtGroupLinkLive, SrtLive,
@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 /// Rates are measured over about this long.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// Frames shed this recently keep the `ladder` alarm up, so that a ladder shedding a frame
+/// every few seconds raises one alarm, not one a second.
+const DROPPED_WINDOW: Duration = Duration::from_secs(10);
 
 /// One channel as the supervisor sees it when sampling.
 pub struct ChannelSample {
@@ -29,8 +32,15 @@ pub struct ChannelSample {
 #[derive(Clone)]
 struct Counters {
     at: Instant,
-    rungs: Vec<(u64, u64)>,
+    rungs: Vec<RungCounters>,
     outputs: Vec<u64>,
+}
+
+#[derive(Clone, Copy)]
+struct RungCounters {
+    frames: u64,
+    bytes: u64,
+    dropped: u64,
 }
 
 #[derive(Default)]
@@ -93,16 +103,26 @@ impl Sampler {
             rungs: media
                 .renditions
                 .iter()
-                .map(|r| (r.frames, r.bytes))
+                .map(|r| RungCounters {
+                    frames: r.frames,
+                    bytes: r.bytes,
+                    dropped: r.dropped_frames,
+                })
                 .collect(),
             outputs: media.outputs.iter().map(|o| o.bytes_out).collect(),
         };
         let history = self.history.entry(name.clone()).or_default();
         history.push_back(counters.clone());
-        while history.len() > 2 && now.duration_since(history[1].at) >= RATE_WINDOW {
+        while history.len() > 2 && now.duration_since(history[1].at) >= DROPPED_WINDOW {
             history.pop_front();
         }
-        let base = history.front().cloned().unwrap_or(counters);
+        let oldest = history.front().cloned().unwrap_or(counters.clone());
+        let base = history
+            .iter()
+            .rev()
+            .find(|c| now.duration_since(c.at) >= RATE_WINDOW)
+            .cloned()
+            .unwrap_or(oldest.clone());
         let dt = now.duration_since(base.at).as_secs_f64();
         ChannelLive {
             name,
@@ -132,14 +152,21 @@ impl Sampler {
                 .into_iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let (f0, b0) = base.rungs.get(i).copied().unwrap_or((r.frames, r.bytes));
+                    let current = RungCounters {
+                        frames: r.frames,
+                        bytes: r.bytes,
+                        dropped: r.dropped_frames,
+                    };
+                    let then = base.rungs.get(i).copied().unwrap_or(current);
+                    let dropped_then = oldest.rungs.get(i).map_or(current.dropped, |c| c.dropped);
                     RenditionLive {
-                        fps: rate(r.frames, f0, dt),
-                        bitrate_bps: rate(r.bytes, b0, dt) * 8.0,
+                        fps: rate(r.frames, then.frames, dt),
+                        bitrate_bps: rate(r.bytes, then.bytes, dt) * 8.0,
                         name: r.name,
                         frames: r.frames,
                         bytes: r.bytes,
                         dropped_frames: r.dropped_frames,
+                        dropped_frames_last_10s: r.dropped_frames.saturating_sub(dropped_then),
                     }
                 })
                 .collect(),
@@ -308,6 +335,7 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
                 message: format!("no signal on the {} input", c.input.kind),
             });
         }
+        alarms.extend(ladder_overload::alarm(c));
         for o in &c.outputs {
             alarms.extend(group_links::alarm(&c.name, o));
             let severity = match o.state.as_str() {
@@ -331,7 +359,8 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
     alarms
 }
 
-/// Events for what changed between two snapshots: channel and output states, input signal.
+/// Events for what changed between two snapshots: channel and output states, input signal,
+/// input switches, a ladder starting or stopping to shed frames.
 pub fn transitions(
     prev: &ApplianceStatus,
     next: &ApplianceStatus,
@@ -371,6 +400,9 @@ pub fn transitions(
                 "input_signal",
                 format!("{}: {text}", c.name),
             ));
+        }
+        if let Some((severity, message)) = ladder_overload::transition(p, c) {
+            events.push((severity, ch.clone(), "ladder_overload", message));
         }
         if let Some(f) = &c.input.failover {
             let seen = p

@@ -182,8 +182,6 @@ impl Supervisor {
         )
     }
 
-    /// Runs until SIGTERM/SIGINT (or, in file mode, until every channel has finished), then
-    /// stops every channel.
     /// Whether every running channel's media threads are alive (see
     /// `ChannelRunner::liveness`); the first problem found otherwise.
     pub fn liveness(&self) -> Result<(), String> {
@@ -229,6 +227,8 @@ impl Supervisor {
         });
     }
 
+    /// Runs until SIGTERM/SIGINT (or, in file mode, until every channel has finished), then
+    /// stops every channel.
     pub fn run_until_signalled(self: &Arc<Self>) -> anyhow::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;

@@ -36,6 +36,8 @@ export interface FailoverInputLive {
   reopens: number;
   /** A capture input's signal: `1920x1080p60`, `no signal`, `no lock`, `out of range`. */
   signal?: string | null;
+  /** How long the input's pictures wait for air on average (its jitter buffer), ms. */
+  playout_delay_ms: number;
   last_error?: string | null;
 }
 
@@ -61,6 +63,8 @@ export interface RenditionLive {
   frames: number;
   bytes: number;
   dropped_frames: number;
+  /** Frames shed in the last 10 s: the ladder cannot keep up. */
+  dropped_frames_last_10s: number;
 }
 
 export interface SrtLive {
