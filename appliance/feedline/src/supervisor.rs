@@ -146,6 +146,14 @@ impl Supervisor {
                         ));
                         if let Some(prev) = &previous {
                             for (severity, channel, kind, message) in transitions(prev, &status) {
+                                // Some of these have no log line of their own on the media side
+                                // (a ladder starting to shed frames): the journal gets the same
+                                // timeline as the event log.
+                                match severity {
+                                    Severity::Info => info!(kind, channel, "{message}"),
+                                    Severity::Warning => warn!(kind, channel, "{message}"),
+                                    Severity::Error => error!(kind, channel, "{message}"),
+                                }
                                 me.event(severity, channel.as_deref(), kind, message);
                             }
                         }
