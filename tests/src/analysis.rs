@@ -34,6 +34,8 @@ pub struct Packet {
     pub dts: i64,
     pub size: u64,
     pub keyframe: bool,
+    /// Byte offset in the capture of the TS packet that starts this picture.
+    pub pos: u64,
 }
 
 fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
@@ -71,7 +73,7 @@ pub fn packets(file: &Path, stream_index: u32) -> Vec<Packet> {
             "-select_streams",
             &stream_index.to_string(),
             "-show_entries",
-            "packet=pts,dts,size,flags",
+            "packet=pts,dts,size,flags,pos",
         ],
         file,
     );
@@ -85,6 +87,7 @@ pub fn packets(file: &Path, stream_index: u32) -> Vec<Packet> {
                         dts: p["dts"].as_i64().unwrap_or(p["pts"].as_i64()?),
                         size: p["size"].as_str()?.parse().ok()?,
                         keyframe: p["flags"].as_str().unwrap_or("").starts_with('K'),
+                        pos: p["pos"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
                     })
                 })
                 .collect()

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod api;
 pub mod appliance;
+pub mod arrivals;
 pub mod feed;
 pub mod impair;
 pub mod netns;
