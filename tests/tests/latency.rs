@@ -2,10 +2,12 @@
 //! H.264 → SRT listener, 120 ms SRT latency) delivers every picture to srt-live-transmit soon
 //! after it was captured. Each picture's delay is its timecode (the system clock when it was
 //! captured) against the moment its last byte reached the receiver's capture, on the same
-//! clock, for every picture of every rung, not only the last one.
+//! clock, for every picture of every rung, not only the last one. And the box tells the truth
+//! about it: the output's `delay_from_capture_ms` in status is what the receiver saw, less
+//! the SRT latency.
 
 use feedline_tests::analysis::{self, Packet};
-use feedline_tests::appliance::Appliance;
+use feedline_tests::api::{set_up_admin, Client, Deployment, ServerPorts};
 use feedline_tests::arrivals::{ArrivalLog, Arrivals};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool};
@@ -18,6 +20,15 @@ const CAPTURE_S: u64 = 10;
 /// The most a picture may take from capture to the receiver: the SRT latency (120 ms) plus
 /// encoding and muxing, with room for a busy machine. Measured here: see the README's table.
 const MOST_LATE_S: f64 = 0.5;
+const SRT_LATENCY_S: f64 = 0.120;
+
+/// The output's `delay_from_capture_ms` now, in seconds.
+fn reported_delay(admin: &Client) -> Option<f64> {
+    let status = admin.get("/api/v1/status").json();
+    status["channels"][0]["outputs"][0]["delay_from_capture_ms"]
+        .as_f64()
+        .map(|ms| ms / 1000.0)
+}
 
 /// Seconds from capture to arrival of each picture of one rung that carries a timecode.
 fn picture_delays(capture: &Path, stream: u32, arrivals: &Arrivals) -> Vec<f64> {
@@ -45,15 +56,27 @@ fn every_picture_of_the_default_feed_reaches_the_receiver_within_half_a_second_o
     require_tool("srt-live-transmit");
     require_tool("ffprobe");
     let port = free_port();
-    let config = SHIPPED
+    // The shipped channel as it is, on test ports, with the API on loopback.
+    let channel = &SHIPPED[SHIPPED
+        .find("[[channels]]")
+        .expect("a channel in the shipped config")..];
+    let channel = channel
         .replace("port = 9000", &format!("port = {port}"))
         .replace("address = \"0.0.0.0\"", "address = \"127.0.0.1\"");
-    let app = Appliance::start(&config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ports = ServerPorts::pick();
+    let d = Deployment::new(
+        dir.path(),
+        ports,
+        false,
+        &format!("{}{channel}", ports.toml(false, "")),
+    );
+    let app = d.start();
+    let (admin, _) = set_up_admin(&d, &app);
     app.wait_for_log(&["channel running"], Duration::from_secs(10))
         .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
     // A receiver that comes while the channel has long been running, as at a venue.
     std::thread::sleep(Duration::from_secs(3));
-    let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("default.ts");
     let watch = ArrivalLog::watch(&capture);
     let mut rx = Receiver::srt_live_transmit(
@@ -62,11 +85,17 @@ fn every_picture_of_the_default_feed_reaches_the_receiver_within_half_a_second_o
     );
     rx.wait_for_bytes(188 * 100, Duration::from_secs(10))
         .unwrap_or_else(|| panic!("no stream: {}\n{}", rx.stderr_text(), app.log()));
-    std::thread::sleep(Duration::from_secs(CAPTURE_S));
+    let mut reported = Vec::new();
+    for _ in 0..CAPTURE_S * 2 {
+        std::thread::sleep(Duration::from_millis(500));
+        reported.extend(reported_delay(&admin));
+    }
     rx.stop();
     let arrivals = watch.finish();
+    reported.sort_by(f64::total_cmp);
 
     let rungs = analysis::video_streams(&capture);
+    let mut received_medians = Vec::new();
     assert_eq!(rungs.len(), 3, "rungs received: {rungs:?}");
     for rung in &rungs {
         let mut delays = picture_delays(&capture, rung.index, &arrivals);
@@ -90,6 +119,7 @@ fn every_picture_of_the_default_feed_reaches_the_receiver_within_half_a_second_o
             delays.len(),
             percentile(&delays, 0.99)
         );
+        received_medians.push(median);
         // None received before it was captured: the timecode is the capture time.
         assert!(
             first > 0.0,
@@ -101,4 +131,19 @@ fn every_picture_of_the_default_feed_reaches_the_receiver_within_half_a_second_o
             rung.height.unwrap_or(0)
         );
     }
+    // What the status says is what the receiver saw, less the SRT latency and the few ms of
+    // the transport and the loopback: never more, and not much less.
+    assert!(!reported.is_empty(), "no delay_from_capture_ms in status");
+    let said = percentile(&reported, 0.5);
+    let seen = percentile(&received_medians, 0.5) - SRT_LATENCY_S;
+    eprintln!(
+        "status: delay from capture {said:.3} s median of {} readings ({:.3}–{:.3} s); receiver less the SRT latency {seen:.3} s",
+        reported.len(),
+        reported[0],
+        reported[reported.len() - 1]
+    );
+    assert!(
+        said <= seen + 0.010 && said >= seen - 0.100,
+        "status said {said:.3} s from capture to the transport; the receiver saw {seen:.3} s beyond the SRT latency"
+    );
 }

@@ -208,6 +208,11 @@ try {
   try {
     await eventually(() => card.getByRole('status', { name: 'Channel studio state' }).textContent(), (t) => t === 'ON AIR', 'a connected receiver puts the channel ON AIR');
     await eventually(() => card.locator('.uplot canvas').count(), (n) => n >= 1, 'the SRT link chart is drawn');
+    await eventually(
+      () => card.getByTestId('delay').first().textContent(),
+      (t) => /^delay \d+ ms$/.test(t.trim()) && Number(t.match(/\d+/)[0]) < 1000,
+      'the output shows its delay from capture',
+    );
     await page.waitForTimeout(3000);
     await shot(page, '04-dashboard');
 

@@ -573,6 +573,21 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
+    let delays: Vec<(Labels, &f64)> = outputs
+        .iter()
+        .filter_map(|(l, o)| o.delay_from_capture_ms.as_ref().map(|d| (l.clone(), d)))
+        .collect();
+    gauges(
+        reg,
+        &delays,
+        &[(
+            "output_delay_from_capture",
+            "How long after its capture the latest TS reached the output's transport",
+            Some(Unit::Seconds),
+            |ms| *ms / 1000.0,
+        )],
+    );
+
     let rist_outputs: Vec<(Labels, &RistLive)> = outputs
         .iter()
         .filter_map(|(l, o)| o.rist.as_ref().map(|r| (l.clone(), r)))

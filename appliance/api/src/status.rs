@@ -128,6 +128,10 @@ pub struct OutputLive {
     pub bytes_dropped: u64,
     /// Bytes waiting in the output's own buffer.
     pub buffer_bytes: u64,
+    /// How long after its capture the latest TS reached this output's transport, ms: the
+    /// encoding and muxing delay. A receiver sees the picture this plus the output's buffer
+    /// and the SRT/RIST latency later. `null` before the first TS.
+    pub delay_from_capture_ms: Option<f64>,
     /// TS bits per second handed to the transport over the last sampling interval.
     pub send_rate_bps: f64,
     pub srt: Option<SrtLive>,
@@ -149,6 +153,7 @@ impl OutputLive {
             bytes_out: 0,
             bytes_dropped: 0,
             buffer_bytes: 0,
+            delay_from_capture_ms: None,
             send_rate_bps: 0.0,
             srt: None,
             rist: None,

@@ -186,6 +186,9 @@ impl Sampler {
                         bytes_out: o.bytes_out,
                         bytes_dropped: o.bytes_dropped,
                         buffer_bytes: o.buffer_bytes,
+                        delay_from_capture_ms: o
+                            .delay_from_capture
+                            .map(|d| d.as_secs_f64() * 1000.0),
                         srt: o.srt.as_ref().map(srt_live),
                         rist: o.rist.as_ref().map(|r| RistLive {
                             packets_sent: r.packets_sent,

@@ -205,14 +205,22 @@ fn bridge_to_outputs(appsink: &gst_app::AppSink, destinations: Arc<RwLock<Vec<Ou
                 let Some(buffer) = buffer else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
+                // The muxer stamps its TS with the running time of the content it carries, and a
+                // live source stamps its pictures and sound with their running time at capture.
+                let delay = sink
+                    .current_running_time()
+                    .zip(buffer.pts())
+                    .map(|(now, captured)| {
+                        Duration::from_nanos(now.saturating_sub(captured).nseconds())
+                    });
                 let targets = destinations
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 if let Some((last, others)) = targets.split_last() {
                     for slot in others {
-                        slot.push(buffer.clone());
+                        slot.push(buffer.clone(), delay);
                     }
-                    last.push(buffer);
+                    last.push(buffer, delay);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })

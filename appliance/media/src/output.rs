@@ -27,6 +27,7 @@ pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_CAP: Duration = Duration::from_millis(1000);
 /// Network outputs buffer at most this much TS while a receiver is slow; older data is dropped.
 const NETWORK_QUEUE_BYTES: u64 = 4 * 1024 * 1024;
+const NO_DELAY_YET: u64 = u64::MAX;
 
 struct Shared {
     channel: String,
@@ -35,6 +36,8 @@ struct Shared {
     /// Counted per TS buffer on the encoder's streaming thread, so kept out of the mutex.
     bytes_out: AtomicU64,
     bytes_dropped: AtomicU64,
+    /// `delay_from_capture` of the latest TS buffer, µs; `NO_DELAY_YET` before the first.
+    delay_from_capture_us: AtomicU64,
     appsrc: Mutex<Option<gst_app::AppSrc>>,
     stop: AtomicBool,
     /// The input ended (non-looping file): drain, then stop.
@@ -54,6 +57,7 @@ impl OutputHandle {
             status: Mutex::new(OutputStatus::new(&output.name)),
             bytes_out: AtomicU64::new(0),
             bytes_dropped: AtomicU64::new(0),
+            delay_from_capture_us: AtomicU64::new(NO_DELAY_YET),
             appsrc: Mutex::new(None),
             stop: AtomicBool::new(false),
             eos: AtomicBool::new(false),
@@ -73,8 +77,14 @@ impl OutputHandle {
         }
     }
 
-    /// Hands one TS buffer to the transport. Never blocks the caller for a network output.
-    pub fn push(&self, mut buffer: gst::Buffer) {
+    /// Hands one TS buffer to the transport, `delay_from_capture` after its content was
+    /// captured. Never blocks the caller for a network output.
+    pub fn push(&self, mut buffer: gst::Buffer, delay_from_capture: Option<Duration>) {
+        if let Some(delay) = delay_from_capture {
+            self.shared
+                .delay_from_capture_us
+                .store(delay.as_micros() as u64, Ordering::Relaxed);
+        }
         let appsrc = lock(&self.shared.appsrc).clone();
         let size = buffer.size() as u64;
         match appsrc {
@@ -117,6 +127,11 @@ impl OutputHandle {
             .as_ref()
             .map(|src| src.current_level_bytes())
             .unwrap_or(0);
+        status.delay_from_capture = match self.shared.delay_from_capture_us.load(Ordering::Relaxed)
+        {
+            NO_DELAY_YET => None,
+            us => Some(Duration::from_micros(us)),
+        };
         status
     }
 
@@ -152,11 +167,11 @@ impl OutputSlot {
             .clone()
     }
 
-    pub fn push(&self, buffer: gst::Buffer) {
+    pub fn push(&self, buffer: gst::Buffer, delay_from_capture: Option<Duration>) {
         self.0
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(buffer);
+            .push(buffer, delay_from_capture);
     }
 
     pub fn end_of_stream(&self) {

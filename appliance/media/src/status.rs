@@ -63,6 +63,9 @@ pub struct OutputStatus {
     pub bytes_dropped: u64,
     /// Bytes waiting in the output's own (leaky) buffer for the transport.
     pub buffer_bytes: u64,
+    /// How long after its capture the latest TS reached this output's transport (the muxer's
+    /// hand-off, by the channel's clock); `None` before the first.
+    pub delay_from_capture: Option<std::time::Duration>,
     pub srt: Option<SrtLinkStats>,
     pub rist: Option<RistLinkStats>,
     /// An SRT group output: each member link, in the order configured.
@@ -94,6 +97,7 @@ impl OutputStatus {
             bytes_out: 0,
             bytes_dropped: 0,
             buffer_bytes: 0,
+            delay_from_capture: None,
             srt: None,
             rist: None,
             group_links: Vec::new(),

@@ -85,6 +85,8 @@ export interface OutputLive {
   bytes_out: number;
   bytes_dropped: number;
   buffer_bytes: number;
+  /** How long after its capture the latest TS reached the transport, ms; null before the first. */
+  delay_from_capture_ms?: number | null;
   send_rate_bps: number;
   last_error?: string | null;
   srt?: SrtLive | null;
