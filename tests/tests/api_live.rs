@@ -218,6 +218,9 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
         value("feedline_srt_packets_sent_total{channel=\"test\",output=\"primary\",link=\"0\"}")
             > 100.0
     );
+    let delay =
+        value("feedline_output_delay_from_capture_seconds{channel=\"test\",output=\"primary\"}");
+    assert!(delay > 0.0 && delay < 0.5, "delay from capture {delay} s");
     assert!(value("feedline_build_info{version=") == 1.0);
     assert!(value("process_resident_memory_bytes") > 1e6);
     let kbps = value(
