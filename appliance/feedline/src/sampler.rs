@@ -63,7 +63,16 @@ impl Sampler {
         safe_mode: Option<String>,
         uptime: Duration,
     ) -> ApplianceStatus {
-        let now = Instant::now();
+        self.sample_at(Instant::now(), channels, safe_mode, uptime)
+    }
+
+    fn sample_at(
+        &mut self,
+        now: Instant,
+        channels: Vec<ChannelSample>,
+        safe_mode: Option<String>,
+        uptime: Duration,
+    ) -> ApplianceStatus {
         self.history
             .retain(|name, _| channels.iter().any(|c| &c.name == name));
         let mut live = Vec::new();
@@ -461,4 +470,84 @@ pub fn transitions(
         }
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feedline_media::status::{ChannelState, InputStatus, RenditionStatus};
+
+    /// The test pattern's channel with one 30 fps rung that has encoded `frames` and shed
+    /// `dropped` since it started.
+    fn sample(frames: u64, dropped: u64) -> Vec<ChannelSample> {
+        vec![ChannelSample {
+            name: "main".into(),
+            enabled: true,
+            input_kind: "test_pattern".into(),
+            outputs: Vec::new(),
+            media: Some(ChannelStatus {
+                name: "main".into(),
+                state: ChannelState::Running,
+                restarts: 0,
+                last_error: None,
+                input: InputStatus {
+                    signal: true,
+                    format: None,
+                    timecode: None,
+                    frames: frames + dropped,
+                    audio_levels: Vec::new(),
+                    failover: None,
+                },
+                renditions: vec![RenditionStatus {
+                    name: "1080p".into(),
+                    frames,
+                    bytes: frames * 20_000,
+                    dropped_frames: dropped,
+                }],
+                outputs: Vec::new(),
+            }),
+        }]
+    }
+
+    #[test]
+    fn frames_shed_keep_the_ladder_alarm_up_for_ten_seconds_and_rates_stay_per_second() {
+        let mut sampler = Sampler::default();
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let status = |sampler: &mut Sampler, ms: u64, frames: u64, dropped: u64| {
+            sampler.sample_at(at(ms), sample(frames, dropped), None, Duration::ZERO)
+        };
+        // 30 fps for 2 s, nothing shed.
+        for i in 0..=8u64 {
+            status(&mut sampler, i * 250, i * 30 / 4, 0);
+        }
+        let calm = status(&mut sampler, 2250, 67, 0);
+        assert!(calm.alarms.is_empty(), "{:?}", calm.alarms);
+        assert!((calm.channels[0].renditions[0].fps - 30.0).abs() < 1.0);
+        // Then 6 frames shed within a quarter of a second: the alarm is up at once.
+        let shed = status(&mut sampler, 2500, 69, 6);
+        assert_eq!(shed.channels[0].renditions[0].dropped_frames_last_10s, 6);
+        assert_eq!(shed.alarms.len(), 1);
+        assert_eq!(shed.alarms[0].source, "ladder");
+        // Nothing more shed: it stays up for 10 s, counting the same 6 ...
+        let mut last = shed;
+        let mut ms = 2500;
+        while ms < 12_250 {
+            ms += 250;
+            last = status(&mut sampler, ms, 69 + (ms - 2500) * 30 / 1000, 6);
+            assert_eq!(
+                last.alarms.len(),
+                1,
+                "alarm gone {} ms after the shedding",
+                ms - 2500
+            );
+        }
+        assert_eq!(last.channels[0].renditions[0].dropped_frames_last_10s, 6);
+        // ... and the rate is still that of the last second, not of the 10 s window.
+        assert!((last.channels[0].renditions[0].fps - 30.0).abs() < 1.0);
+        // Past 10 s without a shed frame, the alarm is down.
+        let later = status(&mut sampler, 12_750, 69 + 307, 6);
+        assert_eq!(later.channels[0].renditions[0].dropped_frames_last_10s, 0);
+        assert!(later.alarms.is_empty(), "{:?}", later.alarms);
+    }
 }

@@ -207,12 +207,12 @@ fn bridge_to_outputs(appsink: &gst_app::AppSink, destinations: Arc<RwLock<Vec<Ou
                 };
                 // The muxer stamps its TS with the running time of the content it carries, and a
                 // live source stamps its pictures and sound with their running time at capture.
+                // Content ahead of the clock is a file read faster than real time: no delay.
                 let delay = sink
                     .current_running_time()
                     .zip(buffer.pts())
-                    .map(|(now, captured)| {
-                        Duration::from_nanos(now.saturating_sub(captured).nseconds())
-                    });
+                    .and_then(|(now, captured)| now.checked_sub(captured))
+                    .map(|delay| Duration::from_nanos(delay.nseconds()));
                 let targets = destinations
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
