@@ -15,6 +15,7 @@ pub mod hevc_timecode;
 pub mod input;
 pub mod ladder;
 pub mod late_frames;
+mod link_stats;
 pub mod meter;
 mod mux_branch;
 mod output;

@@ -6,10 +6,11 @@
 //! exponential backoff, while the encoder and the other outputs carry on.
 
 use crate::bus;
+use crate::link_stats::{rist_link_stats, srt_link_stats, AckWatch};
 use crate::retry;
 use crate::spec::ElementSpec;
 use crate::srt_group_output::{self, GroupSender};
-use crate::status::{OutputState, OutputStatus, RistLinkStats, SrtLinkStats};
+use crate::status::{OutputState, OutputStatus};
 use crate::transport;
 use feedline_config::{Output, OutputTransport};
 use feedline_srt::LinkState;
@@ -529,78 +530,5 @@ impl Runner {
         };
         self.set_state(state, None);
         caller_link
-    }
-}
-
-/// libsrt's peer idle timeout is 5 s and this srtsink does not let us lower it, so a receiver
-/// that dies without closing would be "sent to" for 5 s. On a live SRT link the receiver ACKs
-/// every 10 ms; a second without a new ACK while we keep sending means the peer is gone.
-pub const ACK_SILENCE_LIMIT: Duration = Duration::from_millis(1000);
-
-#[derive(Default)]
-struct AckWatch {
-    last_acks: Option<u64>,
-    last_sent: u64,
-    last_change: Option<Instant>,
-}
-
-impl AckWatch {
-    fn observe(&mut self, stats: &gst::Structure, now: Instant) -> Option<Duration> {
-        let acks = stat_count(stats, "packet-ack-received")?;
-        let sent = stat_count(stats, "packets-sent").unwrap_or(0);
-        if self.last_acks != Some(acks) || sent == self.last_sent {
-            // New ACKs, or nothing sent since last look (nothing to acknowledge).
-            self.last_acks = Some(acks);
-            self.last_sent = sent;
-            self.last_change = Some(now);
-            return None;
-        }
-        self.last_sent = sent;
-        let since = now.duration_since(*self.last_change.get_or_insert(now));
-        (since >= ACK_SILENCE_LIMIT).then_some(since)
-    }
-}
-
-/// A counter from srtsink's stats, whichever integer type this GStreamer version uses for it.
-fn stat_count(s: &gst::Structure, key: &str) -> Option<u64> {
-    s.get::<i64>(key)
-        .map(|v| v.max(0) as u64)
-        .or_else(|_| s.get::<u64>(key))
-        .or_else(|_| s.get::<i32>(key).map(|v| v.max(0) as u64))
-        .ok()
-}
-
-/// ristsink's `rist/x-sender-stats`: totals at the top, the round-trip time per bond (in
-/// nanoseconds, from the receiver's RTCP); the first bond's is the link's.
-fn rist_link_stats(s: &gst::Structure) -> RistLinkStats {
-    let rtt_ns = s
-        .get::<gst::glib::ValueArray>("session-stats")
-        .ok()
-        .and_then(|sessions| {
-            sessions
-                .iter()
-                .next()
-                .and_then(|v| v.get::<gst::Structure>().ok())
-        })
-        .and_then(|session| stat_count(&session, "round-trip-time"))
-        .filter(|ns| *ns > 0);
-    RistLinkStats {
-        packets_sent: stat_count(s, "sent-original-packets").unwrap_or(0),
-        packets_retransmitted: stat_count(s, "sent-retransmitted-packets").unwrap_or(0),
-        rtt_ms: rtt_ns.map(|ns| ns as f64 / 1e6),
-    }
-}
-
-fn srt_link_stats(s: &gst::Structure) -> SrtLinkStats {
-    let f = |k: &str| s.get::<f64>(k).unwrap_or(0.0);
-    let i = |k: &str| stat_count(s, k).unwrap_or(0);
-    SrtLinkStats {
-        rtt_ms: f("rtt-ms"),
-        send_rate_mbps: f("send-rate-mbps"),
-        packets_sent: i("packets-sent"),
-        packets_lost: i("packets-sent-lost"),
-        packets_retransmitted: i("packets-retransmitted"),
-        packets_dropped: i("packets-sent-dropped"),
-        negotiated_latency_ms: i("negotiated-latency-ms"),
     }
 }
