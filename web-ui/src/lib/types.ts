@@ -1,142 +1,39 @@
-// The API's shapes (appliance/api/openapi.json), as far as the UI reads them.
+// The API's shapes. What the UI reads is generated from the API's own OpenAPI document
+// (appliance/api/openapi.json, itself checked against the Rust types by a drift test) into
+// api-schema.d.ts at every build, so a field the API renames or drops fails svelte-check here
+// instead of showing blank on a dashboard. The editor's config model below is written by hand:
+// it narrows the config's unions to what the forms edit.
 
-export type Role = 'viewer' | 'operator' | 'admin';
+import type { components } from './api-schema';
 
-export interface SessionInfo {
-  username: string;
-  role: Role;
-  csrf_token?: string | null;
-}
+type Schemas = components['schemas'];
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface AudioLevel {
-  peak_dbfs: number;
-  rms_dbfs: number;
-}
-
-export interface InputLive {
-  kind: string;
-  signal: boolean;
-  format?: string | null;
-  timecode?: string | null;
-  frames: number;
-  audio_levels: AudioLevel[];
-  failover?: FailoverLive | null;
-}
-
-export interface FailoverInputLive {
-  role: 'primary' | 'backup';
-  kind: string;
-  confidence: number;
-  fault?: string | null;
-  reopens: number;
-  /** A capture input's signal: `1920x1080p60`, `no signal`, `no lock`, `out of range`. */
-  signal?: string | null;
-  /** How long the input's pictures wait for air on average (its jitter buffer), ms. */
-  playout_delay_ms: number;
-  last_error?: string | null;
-}
-
-export interface SwitchLive {
-  seq: number;
-  at_ms: number;
-  from: string;
-  to: string;
-  reason: string;
-}
-
-export interface FailoverLive {
-  active: 'primary' | 'backup' | 'slate';
-  slate: string;
-  inputs: FailoverInputLive[];
-  switches: SwitchLive[];
-}
-
-export interface RenditionLive {
-  name: string;
-  fps: number;
-  bitrate_bps: number;
-  frames: number;
-  bytes: number;
-  dropped_frames: number;
-  /** Frames shed in the last 10 s: the ladder cannot keep up. */
-  dropped_frames_last_10s: number;
-}
-
-export interface SrtLive {
-  rtt_ms: number;
-  send_rate_mbps: number;
-  packets_sent: number;
-  packets_lost: number;
-  packets_retransmitted: number;
-  packets_dropped: number;
-  negotiated_latency_ms: number;
-}
-
-export interface OutputLive {
-  name: string;
-  state: string;
-  transport: string;
-  connection_attempts: number;
-  bytes_out: number;
-  bytes_dropped: number;
-  buffer_bytes: number;
-  /** How long after its capture the latest TS reached the transport, ms; null before the first. */
-  delay_from_capture_ms?: number | null;
-  send_rate_bps: number;
-  last_error?: string | null;
-  srt?: SrtLive | null;
-  rist?: RistLive | null;
-  /** An SRT group output's member links, in the order configured. */
-  links?: SrtGroupLinkLive[];
-}
-
-/** A RIST output's figures (ristsink's, for all its paths together). */
-export interface RistLive {
-  packets_sent: number;
-  packets_retransmitted: number;
-  /** null while unknown */
-  rtt_ms?: number | null;
-}
-
-export interface SrtGroupLinkLive {
-  address: string;
-  bind?: string | null;
-  interface?: string | null;
-  /** connecting, active, silent (nothing heard from the receiver for over 1 s), standby or down */
-  state: string;
-  srt: SrtLive;
-}
-
-export interface ChannelLive {
-  name: string;
-  state: string;
-  enabled: boolean;
-  restarts: number;
-  last_error?: string | null;
-  input: InputLive;
-  renditions: RenditionLive[];
-  outputs: OutputLive[];
-}
-
-export interface Alarm {
-  severity: string;
-  source: string;
-  message: string;
-  channel?: string | null;
-}
-
-export interface ApplianceStatus {
-  time_ms: number;
-  uptime_s: number;
-  safe_mode?: string | null;
-  channels: ChannelLive[];
-  alarms: Alarm[];
-}
+export type Role = Schemas['Role'];
+export type SessionInfo = Schemas['SessionInfo'];
+export type FieldProblem = Schemas['FieldProblem'];
+export type AudioLevel = Schemas['AudioLevelLive'];
+export type InputLive = Schemas['InputLive'];
+export type FailoverInputLive = Schemas['FailoverInputLive'];
+export type SwitchLive = Schemas['SwitchLive'];
+export type FailoverLive = Schemas['FailoverLive'];
+export type RenditionLive = Schemas['RenditionLive'];
+export type SrtLive = Schemas['SrtLive'];
+export type OutputLive = Schemas['OutputLive'];
+export type RistLive = Schemas['RistLive'];
+export type SrtGroupLinkLive = Schemas['SrtGroupLinkLive'];
+export type ChannelLive = Schemas['ChannelLive'];
+export type Alarm = Schemas['Alarm'];
+export type ApplianceStatus = Schemas['ApplianceStatus'];
+export type CaptureDevice = Schemas['CaptureDevice'];
+export type EncoderBackend = Schemas['EncoderBackend'];
+export type NetworkInterface = Schemas['NetworkInterface'];
+export type SystemInfo = Schemas['SystemInfo'];
+export type UserView = Schemas['UserView'];
+export type TokenView = Schemas['TokenView'];
+export type CreatedToken = Schemas['CreatedToken'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type EventEntry = Schemas['Event'];
+export type TlsInfo = Schemas['TlsInfo'];
 
 export type FrameRate = string | number;
 
@@ -147,7 +44,7 @@ export interface Rendition {
   frame_rate: FrameRate;
   bitrate_kbps: number;
   codec?: 'h264' | 'hevc';
-  encoder?: string;
+  encoder?: Schemas['EncoderChoice'];
   profile?: 'baseline' | 'main' | 'high' | null;
 }
 
@@ -168,9 +65,9 @@ export type Input =
       type: 'v4l2';
       device: string;
       /** Left out: follow the signal's own format (DV timings). */
-      width?: number;
-      height?: number;
-      frame_rate?: FrameRate;
+      width?: number | null;
+      height?: number | null;
+      frame_rate?: FrameRate | null;
       pixel_format?: string | null;
     }
   | {
@@ -188,9 +85,9 @@ interface SrtOptions {
   name: string;
   latency_ms?: number;
   passphrase?: string | null;
-  encryption?: string;
+  encryption?: Schemas['Encryption'];
   stream_id?: string | null;
-  fec?: { columns: number; rows: number; layout?: string; arq?: string } | null;
+  fec?: Schemas['SrtFec'] | null;
   renditions?: string[] | null;
   copy_of?: string | null;
 }
@@ -205,7 +102,7 @@ export type Output =
   | (SrtOptions & {
       type: 'srt_group';
       mode: 'broadcast' | 'backup';
-      links: { address: string; port: number; bind?: string; interface?: string; weight?: number }[];
+      links: Schemas['SrtGroupLink'][];
     })
   | {
       type: 'udp';
@@ -244,81 +141,14 @@ export interface Channel {
   ladder: Rendition[];
   outputs: Output[];
   timecode?: { source?: 'system_clock' | 'internal' };
-  video?: { gop_frames?: number; b_frames?: number; rate_control?: string; latency?: string };
-  audio?: Record<string, unknown>;
-  failover?: Record<string, unknown> | null;
+  video?: Schemas['VideoEncoding'];
+  audio?: Schemas['Audio'];
+  failover?: Schemas['Failover'] | null;
 }
 
-export interface CaptureDevice {
-  name: string;
-  kind: string;
-  path?: string | null;
-  /** HDMI/SDI inputs: the detected format, or `no signal` / `no lock` / `out of range`. */
-  signal?: string | null;
-}
-
-export interface EncoderBackend {
-  backend: string;
-  codec: string;
-  element: string;
-  available: boolean;
-  reason?: string | null;
-}
-
-export interface NetworkInterface {
-  name: string;
-  up: boolean;
-  addresses: string[];
-  mac?: string | null;
-}
-
-export interface SystemInfo {
-  version: string;
-  uptime_s: number;
-  safe_mode?: string | null;
-  encoder_backends: EncoderBackend[];
-  capture_devices: CaptureDevice[];
-  network_interfaces: NetworkInterface[];
-}
-
-export interface UserView {
-  username: string;
-  role: Role;
-  created_ms: number;
-}
-
-export interface TokenView {
-  id: string;
-  name: string;
-  role: Role;
-  created_ms: number;
-  created_by: string;
-  expires_ms?: number | null;
-}
-
-export interface CreatedToken extends TokenView {
-  token: string;
-}
-
-export interface AuditEntry {
-  time_ms: number;
-  actor: string;
-  source: string;
-  action: string;
-  target: string;
-  detail: string;
-}
-
-export interface EventEntry {
-  time_ms: number;
-  severity: string;
-  kind: string;
-  message: string;
-  channel?: string | null;
-}
-
-export interface TlsInfo {
-  enabled: boolean;
-  self_signed: boolean;
-  fingerprint_sha256?: string | null;
-}
+/** Compiles only when `Model` is something the API accepts as `Api`. */
+type Accepted<Model extends Api, Api> = Model;
+/** The editor's channel is a valid API body (checked at build time, against the generated schema). */
+export type EditorChannelIsAccepted = Accepted<Channel, Schemas['Channel']>;
+/** And it can hold every channel the API returns (the editor loads them to edit). */
+export type ApiChannelIsEditable = Accepted<Schemas['Channel'], Channel>;
