@@ -130,8 +130,8 @@ pub struct OutputLive {
     pub buffer_bytes: u64,
     /// How long after its capture the latest TS reached this output's transport, ms: the
     /// encoding and muxing delay. A receiver sees the picture this plus the output's buffer
-    /// and the SRT/RIST latency later. `null` before the first TS, and for a file read faster
-    /// than real time.
+    /// and the SRT/RIST latency later. `null` while no TS flows (before the first, a second
+    /// after the last) and for a file read faster than real time.
     pub delay_from_capture_ms: Option<f64>,
     /// TS bits per second handed to the transport over the last sampling interval.
     pub send_rate_bps: f64,

@@ -4,6 +4,7 @@
 //! `probe()`; no GStreamer type crosses its boundary.
 
 mod bus;
+mod capture_delay;
 mod channel;
 pub mod confidence;
 pub mod encoder;

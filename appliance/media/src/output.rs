@@ -6,6 +6,7 @@
 //! exponential backoff, while the encoder and the other outputs carry on.
 
 use crate::bus;
+use crate::capture_delay::CaptureDelay;
 use crate::link_stats::{rist_link_stats, srt_link_stats, AckWatch};
 use crate::retry;
 use crate::spec::ElementSpec;
@@ -28,7 +29,6 @@ pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_CAP: Duration = Duration::from_millis(1000);
 /// Network outputs buffer at most this much TS while a receiver is slow; older data is dropped.
 const NETWORK_QUEUE_BYTES: u64 = 4 * 1024 * 1024;
-const NO_DELAY_YET: u64 = u64::MAX;
 
 struct Shared {
     channel: String,
@@ -37,8 +37,7 @@ struct Shared {
     /// Counted per TS buffer on the encoder's streaming thread, so kept out of the mutex.
     bytes_out: AtomicU64,
     bytes_dropped: AtomicU64,
-    /// `delay_from_capture` of the latest TS buffer, µs; `NO_DELAY_YET` before the first.
-    delay_from_capture_us: AtomicU64,
+    delay_from_capture: CaptureDelay,
     appsrc: Mutex<Option<gst_app::AppSrc>>,
     stop: AtomicBool,
     /// The input ended (non-looping file): drain, then stop.
@@ -58,7 +57,7 @@ impl OutputHandle {
             status: Mutex::new(OutputStatus::new(&output.name)),
             bytes_out: AtomicU64::new(0),
             bytes_dropped: AtomicU64::new(0),
-            delay_from_capture_us: AtomicU64::new(NO_DELAY_YET),
+            delay_from_capture: CaptureDelay::default(),
             appsrc: Mutex::new(None),
             stop: AtomicBool::new(false),
             eos: AtomicBool::new(false),
@@ -82,9 +81,7 @@ impl OutputHandle {
     /// captured. Never blocks the caller for a network output.
     pub fn push(&self, mut buffer: gst::Buffer, delay_from_capture: Option<Duration>) {
         if let Some(delay) = delay_from_capture {
-            self.shared
-                .delay_from_capture_us
-                .store(delay.as_micros() as u64, Ordering::Relaxed);
+            self.shared.delay_from_capture.note(delay);
         }
         let appsrc = lock(&self.shared.appsrc).clone();
         let size = buffer.size() as u64;
@@ -128,11 +125,7 @@ impl OutputHandle {
             .as_ref()
             .map(|src| src.current_level_bytes())
             .unwrap_or(0);
-        status.delay_from_capture = match self.shared.delay_from_capture_us.load(Ordering::Relaxed)
-        {
-            NO_DELAY_YET => None,
-            us => Some(Duration::from_micros(us)),
-        };
+        status.delay_from_capture = self.shared.delay_from_capture.current();
         status
     }
 

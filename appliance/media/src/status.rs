@@ -64,7 +64,7 @@ pub struct OutputStatus {
     /// Bytes waiting in the output's own (leaky) buffer for the transport.
     pub buffer_bytes: u64,
     /// How long after its capture the latest TS reached this output's transport (the muxer's
-    /// hand-off, by the channel's clock); `None` before the first.
+    /// hand-off, by the channel's clock); `None` before the first and once TS has stopped.
     pub delay_from_capture: Option<std::time::Duration>,
     pub srt: Option<SrtLinkStats>,
     pub rist: Option<RistLinkStats>,
