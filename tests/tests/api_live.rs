@@ -116,9 +116,23 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
     let (first_ms, first) = running[0];
     assert_eq!(last["input"]["signal"], true);
     assert_eq!(last["input"]["format"], "640x360p30 I420");
+    // `encoder = "auto"` resolved to the first H.264 backend the box's probe found, and the
+    // status says which.
+    let system = admin.get("/api/v1/system").json();
+    let first_h264 = system["encoder_backends"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["codec"] == "h264" && b["available"] == true)
+        .unwrap_or_else(|| panic!("no H.264 encoder available: {system}"));
     // Per rendition: ~30 fps and the configured bit rate (±30 % over a one-second window).
     for (rung, kbps) in [(0, 1200.0), (1, 400.0)] {
         let r = &last["renditions"][rung];
+        assert_eq!(
+            (&r["backend"], &r["encoder_element"]),
+            (&first_h264["backend"], &first_h264["element"]),
+            "rung {rung}'s encoder"
+        );
         let fps = r["fps"].as_f64().unwrap_or(0.0);
         assert!((27.0..=33.0).contains(&fps), "rung {rung} fps {fps}");
         let measured = r["bitrate_bps"].as_f64().unwrap_or(0.0) / 1000.0;

@@ -166,6 +166,8 @@ try {
   const fps = await eventually(() => card.locator('[data-rendition="360p"] [data-testid="fps"]').textContent(), (t) => Number(t) > 20, '360p fps is live');
   check(Number(fps) < 40, '360p fps is about 30');
   await eventually(() => card.locator('[data-rendition="180p"] [data-testid="bitrate"]').textContent(), (t) => /[1-9]/.test(t) && !t.startsWith('0 '), '180p bitrate is non-zero');
+  const h264 = (await (await page.request.get(`${base}/api/v1/system`)).json()).encoder_backends.find((b) => b.codec === 'h264' && b.available);
+  await eventually(() => card.locator('[data-rendition="360p"] [data-testid="encoder"]').textContent(), (t) => t.trim() === h264.element, 'the card names the encoder in use');
   const tc1 = timecodeFrames(await card.getByTestId('timecode').textContent());
   await page.waitForTimeout(2000);
   const tc2 = timecodeFrames(await card.getByTestId('timecode').textContent());

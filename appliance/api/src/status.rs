@@ -114,6 +114,11 @@ pub struct RenditionLive {
     pub dropped_frames: u64,
     /// Of those, how many in the last 10 s. Above zero, the channel raises the `ladder` alarm.
     pub dropped_frames_last_10s: u64,
+    /// The encoder backend in use (`nvenc`, `qsv`, `va`, `software`): what `auto` resolved
+    /// to, or the one configured. `null` until the pipeline is built.
+    pub backend: Option<String>,
+    /// Its GStreamer element, e.g. `x264enc`.
+    pub encoder_element: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

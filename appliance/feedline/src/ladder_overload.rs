@@ -88,6 +88,8 @@ mod tests {
                     bytes: 1 << 20,
                     dropped_frames: 300 + recent,
                     dropped_frames_last_10s: recent,
+                    backend: Some("software".into()),
+                    encoder_element: Some("x264enc".into()),
                 })
                 .collect(),
             outputs: Vec::new(),

@@ -176,6 +176,8 @@ impl Sampler {
                         bytes: r.bytes,
                         dropped_frames: r.dropped_frames,
                         dropped_frames_last_10s: r.dropped_frames.saturating_sub(dropped_then),
+                        backend: r.encoder.map(|(backend, _)| backend.to_string()),
+                        encoder_element: r.encoder.map(|(_, element)| element.to_string()),
                     }
                 })
                 .collect(),
@@ -503,6 +505,7 @@ mod tests {
                     frames,
                     bytes: frames * 20_000,
                     dropped_frames: dropped,
+                    encoder: Some(("software", "x264enc")),
                 }],
                 outputs: Vec::new(),
             }),

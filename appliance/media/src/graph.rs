@@ -297,6 +297,7 @@ pub fn build(
             .last()
             .cloned()
             .ok_or_else(|| MediaError::Link("empty rung".into()))?;
+        meter.rendition_encoder(rung_tees.len(), backend.name(), backend.factory(rung.codec));
         if let Some(pad) = rung_tee.static_pad("sink") {
             meter.watch_rendition(rung_tees.len(), &pad);
         }

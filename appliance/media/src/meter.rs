@@ -37,6 +37,8 @@ struct RungMeter {
     dropped: AtomicU64,
     /// `NONE` until the first frame after a (re)start.
     last_pts: AtomicU64,
+    /// The encoder the running pipeline picked: (backend, element factory).
+    encoder: Mutex<Option<(&'static str, &'static str)>>,
 }
 
 pub struct ChannelMeter {
@@ -72,6 +74,7 @@ impl ChannelMeter {
                     bytes: AtomicU64::new(0),
                     dropped: AtomicU64::new(0),
                     last_pts: AtomicU64::new(NONE),
+                    encoder: Mutex::new(None),
                 })
                 .collect(),
         })
@@ -100,6 +103,14 @@ impl ChannelMeter {
             }
             gst::PadProbeReturn::Ok
         });
+    }
+
+    /// Which encoder the pipeline built for rung `index` (`auto` resolves per build: a GPU
+    /// that has gone makes the next build fall back).
+    pub fn rendition_encoder(&self, index: usize, backend: &'static str, element: &'static str) {
+        if let Some(rung) = self.rungs.get(index) {
+            *lock(&rung.encoder) = Some((backend, element));
+        }
     }
 
     /// Watches one rung's encoded frames. A gap in their timestamps is frames the rung never
@@ -163,6 +174,7 @@ impl ChannelMeter {
                 frames: r.frames.load(Ordering::Relaxed),
                 bytes: r.bytes.load(Ordering::Relaxed),
                 dropped_frames: r.dropped.load(Ordering::Relaxed),
+                encoder: *lock(&r.encoder),
             })
             .collect()
     }

@@ -155,6 +155,8 @@ pub struct RenditionStatus {
     pub bytes: u64,
     /// Frames missing from the rung's timestamps (the channel ran late).
     pub dropped_frames: u64,
+    /// The encoder in use: (backend, GStreamer element), e.g. `("software", "x264enc")`.
+    pub encoder: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
