@@ -12,6 +12,7 @@
 use crate::spec::ElementSpec;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
 use tracing::debug;
 
 /// Programme frames held before frames are shed: half a second at 30 fps, enough for a stall
@@ -37,41 +38,88 @@ pub fn queue_spec(prefix: &str) -> ElementSpec {
 /// (preroll, the input's pads linking, the bursts a network input buffered meanwhile) stalls
 /// the ladder for a second or so, once; shedding then cut up to the first second of picture of
 /// a UDP or SRT input (5 of 8 starts). So the queue leaks once it has run empty for a second of
-/// programme (the start is caught up), or after ten seconds whatever happens (a ladder too
-/// heavy from the first frame).
+/// programme (the start is caught up); or once it has stayed full for three seconds of
+/// programme, which a one-off stall does not do but a ladder too heavy from its first frame
+/// does (it ran late for 12 s, up to 2.5 s, before this rule); or after ten seconds whatever
+/// happens.
 pub fn shed_once_started(queue: &gst::Element) {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    const CAUGHT_UP_FOR: u32 = 30;
-    const IN_ANY_CASE_AFTER: u32 = 300;
     let Some(pad) = queue.static_pad("src") else {
         return;
     };
     let queue = queue.downgrade();
-    let (passed, empty_for) = (AtomicU32::new(0), AtomicU32::new(0));
+    let start = StartWatch::default();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
         let Some(queue) = queue.upgrade() else {
             return gst::PadProbeReturn::Remove;
         };
-        let passed = passed.fetch_add(1, Ordering::Relaxed) + 1;
         let level: u32 = queue.property("current-level-buffers");
-        let empty_for = if level == 0 {
-            empty_for.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            empty_for.store(0, Ordering::Relaxed);
-            0
-        };
-        if empty_for >= CAUGHT_UP_FOR || passed >= IN_ANY_CASE_AFTER {
+        if start.started(level) {
             queue.set_property_from_str("leaky", "downstream");
-            debug!(queue = %queue.name(), frames = passed, "shedding late frames from now on");
+            let frames = start.passed.load(Ordering::Relaxed);
+            debug!(queue = %queue.name(), frames, "shedding late frames from now on");
             return gst::PadProbeReturn::Remove;
         }
         gst::PadProbeReturn::Ok
     });
 }
 
+/// Whether a channel's start is over, from the late-frames queue's level as each frame leaves.
+#[derive(Default)]
+struct StartWatch {
+    passed: AtomicU32,
+    empty_for: AtomicU32,
+    full_for: AtomicU32,
+}
+
+impl StartWatch {
+    const CAUGHT_UP_FOR: u32 = 30;
+    const BEHIND_FOR: u32 = 90;
+    const IN_ANY_CASE_AFTER: u32 = 300;
+
+    /// One frame left the queue, which then held `level` frames.
+    fn started(&self, level: u32) -> bool {
+        let run = |counter: &AtomicU32, on: bool| {
+            if on {
+                counter.fetch_add(1, Ordering::Relaxed) + 1
+            } else {
+                counter.store(0, Ordering::Relaxed);
+                0
+            }
+        };
+        let passed = self.passed.fetch_add(1, Ordering::Relaxed) + 1;
+        let empty_for = run(&self.empty_for, level == 0);
+        // The upstream push refills a full queue at once; as a frame leaves it may read one
+        // or two short of full.
+        let full_for = run(&self.full_for, level + 2 >= HELD);
+        empty_for >= Self::CAUGHT_UP_FOR
+            || full_for >= Self::BEHIND_FOR
+            || passed >= Self::IN_ANY_CASE_AFTER
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_start_is_over_once_caught_up_once_behind_for_3_s_or_after_10_s() {
+        let caught_up = StartWatch::default();
+        // A stall of a second (the queue full), then the ladder catches up.
+        assert!((0..30).all(|_| !caught_up.started(HELD)));
+        assert!((0..20).all(|_| !caught_up.started(HELD - 6)));
+        assert!((0..29).all(|_| !caught_up.started(0)));
+        assert!(caught_up.started(0));
+
+        let behind = StartWatch::default();
+        assert!((0..89).all(|_| !behind.started(HELD - 1)));
+        assert!(behind.started(HELD));
+
+        // Neither empty nor full for long: ten seconds in any case.
+        let unsettled = StartWatch::default();
+        let level = |i: u32| if i % 40 < 20 { HELD - 5 } else { 1 };
+        assert!((0..299).all(|i| !unsettled.started(level(i))));
+        assert!(unsettled.started(level(299)));
+    }
 
     #[test]
     fn half_a_second_of_frames_counted_in_frames_and_not_leaking_before_the_start() {
