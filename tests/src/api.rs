@@ -302,6 +302,13 @@ pub fn dropped_frames(client: &Client, rendition: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {rendition} in the status: {status}"))
 }
 
+/// The first channel's first output's `delay_from_capture_ms` in a status snapshot, in seconds.
+pub fn delay_from_capture_s(status: &serde_json::Value) -> Option<f64> {
+    status["channels"][0]["outputs"][0]["delay_from_capture_ms"]
+        .as_f64()
+        .map(|ms| ms / 1000.0)
+}
+
 /// Runs a command and returns (success, stdout+stderr).
 pub fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("run command");

@@ -7,7 +7,7 @@
 //! the SRT latency.
 
 use feedline_tests::analysis::{self, Packet};
-use feedline_tests::api::{set_up_admin, Client, Deployment, ServerPorts};
+use feedline_tests::api::{delay_from_capture_s, set_up_admin, Client, Deployment, ServerPorts};
 use feedline_tests::arrivals::{ArrivalLog, Arrivals};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool};
@@ -24,10 +24,7 @@ const SRT_LATENCY_S: f64 = 0.120;
 
 /// The output's `delay_from_capture_ms` now, in seconds.
 fn reported_delay(admin: &Client) -> Option<f64> {
-    let status = admin.get("/api/v1/status").json();
-    status["channels"][0]["outputs"][0]["delay_from_capture_ms"]
-        .as_f64()
-        .map(|ms| ms / 1000.0)
+    delay_from_capture_s(&admin.get("/api/v1/status").json())
 }
 
 /// Seconds from capture to arrival of each picture of one rung that carries a timecode.

@@ -121,17 +121,17 @@ impl Sampler {
             outputs: media.outputs.iter().map(|o| o.bytes_out).collect(),
         };
         let history = self.history.entry(name.clone()).or_default();
-        history.push_back(counters.clone());
+        history.push_back(counters);
         while history.len() > 2 && now.duration_since(history[1].at) >= DROPPED_WINDOW {
             history.pop_front();
         }
-        let oldest = history.front().cloned().unwrap_or(counters.clone());
+        // Never empty: this sample was just pushed.
+        let oldest = &history[0];
         let base = history
             .iter()
             .rev()
             .find(|c| now.duration_since(c.at) >= RATE_WINDOW)
-            .cloned()
-            .unwrap_or(oldest.clone());
+            .unwrap_or(oldest);
         let dt = now.duration_since(base.at).as_secs_f64();
         ChannelLive {
             name,
