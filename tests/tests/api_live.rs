@@ -142,6 +142,15 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
         );
         assert_eq!(r["dropped_frames"], 0);
     }
+    // Each picture's time in its encoder: known, less than a frame (the ladder keeps up), and
+    // longer for 360p than for 180p, which has a quarter of its pixels.
+    let encode_ms: Vec<f64> = (0..2)
+        .filter_map(|rung| last["renditions"][rung]["encode_latency_ms"].as_f64())
+        .collect();
+    assert!(
+        matches!(encode_ms[..], [big, small] if big > small && small > 0.0 && big < 33.4),
+        "encode latency 360p/180p: {encode_ms:?} ms"
+    );
     // The timecode ticks: about 30 frames per second between snapshots.
     let tc_first = frames(first["input"]["timecode"].as_str().unwrap_or_default());
     let tc_last = frames(last["input"]["timecode"].as_str().unwrap_or_default());
@@ -235,6 +244,12 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
     let delay =
         value("feedline_output_delay_from_capture_seconds{channel=\"test\",output=\"primary\"}");
     assert!(delay > 0.0 && delay < 0.5, "delay from capture {delay} s");
+    let encode =
+        value("feedline_rendition_encode_latency_seconds{channel=\"test\",rendition=\"360p\"}");
+    assert!(
+        encode > 0.0 && encode < 0.0334,
+        "360p encode latency {encode} s"
+    );
     assert!(value("feedline_build_info{version=") == 1.0);
     assert!(value("process_resident_memory_bytes") > 1e6);
     let kbps = value(

@@ -158,6 +158,22 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
         shed_lately.len() == 2 && shed_lately.iter().all(|&n| n > 0),
         "frames shed in the last 10 s per rung: {shed_lately:?}"
     );
+    // The alarm names the rung the ladder waits for: the 1080p HEVC one, whose pictures spend
+    // longer in their encoder than the 360p H.264 ones.
+    let encode_ms = |rung: &str| {
+        status["channels"][0]["renditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["name"] == rung)
+            .and_then(|r| r["encode_latency_ms"].as_f64())
+    };
+    let (heavy, light) = (encode_ms("1080p"), encode_ms("360p"));
+    println!("a picture's time in the encoder: 1080p HEVC {heavy:?} ms, 360p H.264 {light:?} ms");
+    assert!(
+        heavy.zip(light).is_some_and(|(h, l)| h > l && l > 0.0),
+        "encode latency 1080p {heavy:?} ms, 360p {light:?} ms"
+    );
     assert!(
         alarms
             .as_array()
@@ -166,10 +182,11 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
             .any(|a| a["source"] == "ladder"
                 && a["channel"] == "main"
                 && a["severity"] == "warning"
-                && a["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("the ladder cannot keep up"))),
-        "no ladder alarm while frames are shed: {alarms}"
+                && a["message"].as_str().is_some_and(|m| {
+                    m.starts_with("the ladder cannot keep up")
+                        && m.contains("slowest encoder: 1080p (x265enc)")
+                })),
+        "no ladder alarm naming the 1080p HEVC encoder while frames are shed: {alarms}"
     );
     assert!(
         events["events"]

@@ -168,6 +168,14 @@ try {
   await eventually(() => card.locator('[data-rendition="180p"] [data-testid="bitrate"]').textContent(), (t) => /[1-9]/.test(t) && !t.startsWith('0 '), '180p bitrate is non-zero');
   const h264 = (await (await page.request.get(`${base}/api/v1/system`)).json()).encoder_backends.find((b) => b.codec === 'h264' && b.available);
   await eventually(() => card.locator('[data-rendition="360p"] [data-testid="encoder"]').textContent(), (t) => t.trim() === h264.element, 'the card names the encoder in use');
+  const encodeMs = (rung) => card.locator(`[data-rendition="${rung}"] [data-testid="encode-latency"]`).textContent();
+  await eventually(() => encodeMs('360p'), (t) => /^[1-9]\d* ms$/.test(t.trim()), "the card shows a picture's time in the 360p encoder");
+  // 360p has four times 180p's pixels: its pictures take longer in the encoder.
+  await eventually(
+    async () => [parseInt(await encodeMs('360p'), 10), parseInt(await encodeMs('180p'), 10)],
+    ([big, small]) => big > small,
+    'a larger rung spends longer in its encoder',
+  );
   const tc1 = timecodeFrames(await card.getByTestId('timecode').textContent());
   await page.waitForTimeout(2000);
   const tc2 = timecodeFrames(await card.getByTestId('timecode').textContent());

@@ -442,6 +442,20 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
             ),
         ],
     );
+    let encode_latencies: Vec<(Labels, &f64)> = rungs
+        .iter()
+        .filter_map(|(l, r)| r.encode_latency_ms.as_ref().map(|ms| (l.clone(), ms)))
+        .collect();
+    gauges(
+        reg,
+        &encode_latencies,
+        &[(
+            "rendition_encode_latency",
+            "Mean time a picture spent in the rendition's encoder, last interval",
+            Some(Unit::Seconds),
+            |ms| *ms / 1000.0,
+        )],
+    );
 
     let outputs: Vec<(Labels, &OutputLive)> =
         per_channel(status, "output", |c| &c.outputs, |_, o| o.name.clone());

@@ -119,6 +119,12 @@ pub struct RenditionLive {
     pub backend: Option<String>,
     /// Its GStreamer element, e.g. `x264enc`.
     pub encoder_element: Option<String>,
+    /// Mean time a picture spent in the encoder over the last sampling interval, ms: from
+    /// entering it to its encoded frame leaving it. With a software encoder at low latency that
+    /// is the work per picture, and the rung whose time is near or above its frame duration
+    /// (33 ms at 30 fps) is the one the ladder waits for; with look-ahead or a hardware encoder
+    /// it also counts the pictures the encoder holds. `null` while no frame left the encoder.
+    pub encode_latency_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -3,42 +3,67 @@
 //! connected and the picture looks fine at a glance: without an alarm the stutter would show
 //! only as a counter in the renditions table.
 
-use feedline_api::status::{Alarm, AlarmSeverity, ChannelLive, RenditionLive};
+use feedline_api::status::{Alarm, AlarmSeverity, ChannelLive};
 use feedline_store::Severity;
 
-/// The rung that shed the most frames in the last 10 s, if any shed one; the first configured
-/// of equals. (The channel sheds in front of the ladder, so every rung of one frame rate loses
-/// the same frames.)
-fn worst_rung(channel: &ChannelLive) -> Option<&RenditionLive> {
+/// Frames shed in the last 10 s: the most any rung lost (the channel sheds in front of the
+/// ladder, so every rung of one frame rate loses the same frames). `None` if none.
+fn shed_last_10s(channel: &ChannelLive) -> Option<u64> {
     channel
         .renditions
         .iter()
-        .filter(|r| r.dropped_frames_last_10s > 0)
-        .min_by_key(|r| std::cmp::Reverse(r.dropped_frames_last_10s))
+        .map(|r| r.dropped_frames_last_10s)
+        .max()
+        .filter(|&n| n > 0)
 }
 
-/// A warning while the channel has shed frames in the last 10 s.
+/// The rung the ladder waits for, in words: the one whose pictures spend longest in its
+/// encoder, or, before any encoder time is known, the one that shed most.
+fn slowest_rung(channel: &ChannelLive) -> Option<String> {
+    let timed = channel
+        .renditions
+        .iter()
+        .filter_map(|r| Some((r, r.encode_latency_ms?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((rung, ms)) = timed {
+        return Some(format!(
+            "slowest encoder: {} ({}), {ms:.0} ms a picture, {:.1} fps",
+            rung.name,
+            rung.encoder_element.as_deref().unwrap_or("unknown"),
+            rung.fps
+        ));
+    }
+    let rung = channel
+        .renditions
+        .iter()
+        .min_by_key(|r| std::cmp::Reverse(r.dropped_frames_last_10s))?;
+    Some(format!("{} encodes {:.1} fps", rung.name, rung.fps))
+}
+
+/// A warning while the channel has shed frames in the last 10 s, naming the rung that holds
+/// the ladder back.
 pub fn alarm(channel: &ChannelLive) -> Option<Alarm> {
-    let rung = worst_rung(channel)?;
+    let shed = shed_last_10s(channel)?;
     Some(Alarm {
         severity: AlarmSeverity::Warning,
         channel: Some(channel.name.clone()),
         source: "ladder".into(),
         message: format!(
-            "the ladder cannot keep up: {} frames shed in the last 10 s, {} encodes {:.1} fps",
-            rung.dropped_frames_last_10s, rung.name, rung.fps
+            "the ladder cannot keep up: {shed} frames shed in the last 10 s; {}",
+            slowest_rung(channel).unwrap_or_default()
         ),
     })
 }
 
 /// An event when the channel starts shedding frames, and one when it has shed none for 10 s.
 pub fn transition(prev: &ChannelLive, next: &ChannelLive) -> Option<(Severity, String)> {
-    match (worst_rung(prev), worst_rung(next)) {
-        (None, Some(rung)) => Some((
+    match (shed_last_10s(prev), shed_last_10s(next)) {
+        (None, Some(shed)) => Some((
             Severity::Warning,
             format!(
-                "{}: the ladder cannot keep up, shedding frames ({} so far on {})",
-                next.name, rung.dropped_frames_last_10s, rung.name
+                "{}: the ladder cannot keep up, shedding frames ({shed} so far); {}",
+                next.name,
+                slowest_rung(next).unwrap_or_default()
             ),
         )),
         (Some(_), None) => {
@@ -59,9 +84,11 @@ pub fn transition(prev: &ChannelLive, next: &ChannelLive) -> Option<(Severity, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feedline_api::status::InputLive;
+    use feedline_api::status::{InputLive, RenditionLive};
 
-    fn channel(dropped_last_10s: &[u64]) -> ChannelLive {
+    /// A channel whose rungs shed `dropped_last_10s` frames and whose pictures spent
+    /// `encode_ms` in their encoders.
+    fn channel(dropped_last_10s: &[u64], encode_ms: &[Option<f64>]) -> ChannelLive {
         ChannelLive {
             name: "main".into(),
             state: "running".into(),
@@ -79,17 +106,19 @@ mod tests {
             },
             renditions: dropped_last_10s
                 .iter()
+                .zip(encode_ms)
                 .enumerate()
-                .map(|(i, &recent)| RenditionLive {
+                .map(|(i, (&recent, &encode_ms))| RenditionLive {
                     name: format!("rung{i}"),
-                    fps: 22.5,
+                    fps: 22.5 - i as f64 / 10.0,
                     bitrate_bps: 1e6,
                     frames: 900,
                     bytes: 1 << 20,
                     dropped_frames: 300 + recent,
                     dropped_frames_last_10s: recent,
                     backend: Some("software".into()),
-                    encoder_element: Some("x264enc".into()),
+                    encoder_element: Some(if i == 0 { "x265enc" } else { "x264enc" }.into()),
+                    encode_latency_ms: encode_ms,
                 })
                 .collect(),
             outputs: Vec::new(),
@@ -98,34 +127,48 @@ mod tests {
 
     #[test]
     fn a_ladder_that_keeps_up_raises_nothing() {
-        assert!(alarm(&channel(&[0, 0])).is_none());
-        assert!(transition(&channel(&[0, 0]), &channel(&[0, 0])).is_none());
+        let calm = channel(&[0, 0], &[Some(48.0), Some(5.0)]);
+        assert!(alarm(&calm).is_none());
+        assert!(transition(&calm, &calm).is_none());
     }
 
     #[test]
-    fn shed_frames_raise_a_warning_naming_the_worst_rung() {
-        let alarm = alarm(&channel(&[0, 75])).expect("alarm");
+    fn shed_frames_raise_a_warning_naming_the_slowest_encoder() {
+        // The rung that lost most is not the one the ladder waits for.
+        let alarm = alarm(&channel(&[70, 75], &[Some(48.4), Some(5.0)])).expect("alarm");
         assert_eq!(alarm.severity, AlarmSeverity::Warning);
         assert_eq!(alarm.source, "ladder");
         assert_eq!(alarm.channel.as_deref(), Some("main"));
         assert_eq!(
             alarm.message,
-            "the ladder cannot keep up: 75 frames shed in the last 10 s, rung1 encodes 22.5 fps"
+            "the ladder cannot keep up: 75 frames shed in the last 10 s; \
+             slowest encoder: rung0 (x265enc), 48 ms a picture, 22.5 fps"
+        );
+    }
+
+    #[test]
+    fn without_encoder_times_the_alarm_says_what_it_knows() {
+        let alarm = alarm(&channel(&[0, 75], &[None, None])).expect("alarm");
+        assert_eq!(
+            alarm.message,
+            "the ladder cannot keep up: 75 frames shed in the last 10 s; rung1 encodes 22.4 fps"
         );
     }
 
     #[test]
     fn one_event_when_shedding_starts_and_one_when_it_stops() {
+        let times = [Some(5.0), Some(61.0)];
         let (severity, message) =
-            transition(&channel(&[0, 0]), &channel(&[3, 3])).expect("start event");
+            transition(&channel(&[0, 0], &times), &channel(&[3, 3], &times)).expect("start");
         assert_eq!(severity, Severity::Warning);
         assert_eq!(
             message,
-            "main: the ladder cannot keep up, shedding frames (3 so far on rung0)"
+            "main: the ladder cannot keep up, shedding frames (3 so far); \
+             slowest encoder: rung1 (x264enc), 61 ms a picture, 22.4 fps"
         );
-        assert!(transition(&channel(&[3, 3]), &channel(&[90, 90])).is_none());
+        assert!(transition(&channel(&[3, 3], &times), &channel(&[90, 90], &times)).is_none());
         let (severity, message) =
-            transition(&channel(&[90, 90]), &channel(&[0, 0])).expect("end event");
+            transition(&channel(&[90, 90], &times), &channel(&[0, 0], &times)).expect("end");
         assert_eq!(severity, Severity::Info);
         assert_eq!(
             message,

@@ -7,7 +7,8 @@ use feedline_api::status::{
     FailoverLive, InputLive, OutputLive, RenditionLive, RistLive, SrtGroupLinkLive, SrtLive,
     SwitchLive,
 };
-use feedline_media::ChannelStatus;
+use feedline_media::encode_latency::EncodeTotals;
+use feedline_media::{ChannelStatus, RenditionStatus};
 use feedline_store::Severity;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -41,6 +42,18 @@ struct RungCounters {
     frames: u64,
     bytes: u64,
     dropped: u64,
+    encode: EncodeTotals,
+}
+
+impl RungCounters {
+    fn of(r: &RenditionStatus) -> Self {
+        RungCounters {
+            frames: r.frames,
+            bytes: r.bytes,
+            dropped: r.dropped_frames,
+            encode: r.encode,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -109,15 +122,7 @@ impl Sampler {
     ) -> ChannelLive {
         let counters = Counters {
             at: now,
-            rungs: media
-                .renditions
-                .iter()
-                .map(|r| RungCounters {
-                    frames: r.frames,
-                    bytes: r.bytes,
-                    dropped: r.dropped_frames,
-                })
-                .collect(),
+            rungs: media.renditions.iter().map(RungCounters::of).collect(),
             outputs: media.outputs.iter().map(|o| o.bytes_out).collect(),
         };
         let history = self.history.entry(name.clone()).or_default();
@@ -161,11 +166,7 @@ impl Sampler {
                 .into_iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let current = RungCounters {
-                        frames: r.frames,
-                        bytes: r.bytes,
-                        dropped: r.dropped_frames,
-                    };
+                    let current = RungCounters::of(&r);
                     let then = base.rungs.get(i).copied().unwrap_or(current);
                     let dropped_then = oldest.rungs.get(i).map_or(current.dropped, |c| c.dropped);
                     RenditionLive {
@@ -178,6 +179,10 @@ impl Sampler {
                         dropped_frames_last_10s: r.dropped_frames.saturating_sub(dropped_then),
                         backend: r.encoder.map(|(backend, _)| backend.to_string()),
                         encoder_element: r.encoder.map(|(_, element)| element.to_string()),
+                        encode_latency_ms: r
+                            .encode
+                            .mean_since(&then.encode)
+                            .map(|d| d.as_secs_f64() * 1000.0),
                     }
                 })
                 .collect(),
@@ -477,7 +482,7 @@ pub fn transitions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feedline_media::status::{ChannelState, InputStatus, RenditionStatus};
+    use feedline_media::status::{ChannelState, InputStatus};
 
     /// The test pattern's channel with one 30 fps rung that has encoded `frames` and shed
     /// `dropped` since it started.
@@ -506,6 +511,10 @@ mod tests {
                     bytes: frames * 20_000,
                     dropped_frames: dropped,
                     encoder: Some(("software", "x264enc")),
+                    encode: EncodeTotals {
+                        total_ns: frames * 20_000_000,
+                        pictures: frames,
+                    },
                 }],
                 outputs: Vec::new(),
             }),
@@ -527,6 +536,11 @@ mod tests {
         let calm = status(&mut sampler, 2250, 67, 0);
         assert!(calm.alarms.is_empty(), "{:?}", calm.alarms);
         assert!((calm.channels[0].renditions[0].fps - 30.0).abs() < 1.0);
+        let encode_ms = calm.channels[0].renditions[0].encode_latency_ms;
+        assert!(
+            encode_ms.is_some_and(|ms| (ms - 20.0).abs() < 0.01),
+            "{encode_ms:?}"
+        );
         // Then 6 frames shed within a quarter of a second: the alarm is up at once.
         let shed = status(&mut sampler, 2500, 69, 6);
         assert_eq!(shed.channels[0].renditions[0].dropped_frames_last_10s, 6);

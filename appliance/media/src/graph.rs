@@ -286,6 +286,10 @@ pub fn build(
             .cloned()
             .ok_or_else(|| MediaError::Link("empty rung".into()))?;
         let encoded = build_chain(bin, &encode)?;
+        // `queue ! encoder ! …`: the element after the rung's queue is its encoder.
+        if let Some(encoder) = encoded.get(1) {
+            meter.watch_encoder(rung_tees.len(), encoder);
+        }
         if !crate::encoder::parser_writes_timecode(rung.codec) {
             if let Some(parser) = encoded.iter().find(|e| e.name().ends_with("-parse")) {
                 crate::hevc_timecode::install(parser);

@@ -177,6 +177,21 @@ mod tests {
     }
 
     #[test]
+    fn every_backends_encoder_follows_the_rungs_queue() {
+        // The meter times pictures through the element after the queue (`graph::build`).
+        let channel = &Config::default().channels[0];
+        for backend in [Backend::Software, Backend::Nvenc, Backend::Qsv, Backend::Va] {
+            let chain = encode_chain(channel, &channel.ladder[0], backend, "ch");
+            assert_eq!(chain[0].factory, "queue");
+            assert_eq!(
+                chain[1].factory,
+                backend.factory(channel.ladder[0].codec),
+                "{backend:?}"
+            );
+        }
+    }
+
+    #[test]
     fn encoder_threads_follow_each_rungs_share_of_the_ladder() {
         // Default ladder: 1080p30, 720p30, 540p30 (pixel shares 0.59, 0.26, 0.15).
         let channel = &Config::default().channels[0];

@@ -7,6 +7,7 @@ mod bus;
 mod capture_delay;
 mod channel;
 pub mod confidence;
+pub mod encode_latency;
 pub mod encoder;
 mod error;
 mod file_source;

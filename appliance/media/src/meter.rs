@@ -4,6 +4,7 @@
 //! pipeline rebuilds: Prometheus counters must never go backwards while the process lives.
 
 use crate::confidence::ConfidenceMonitor;
+use crate::encode_latency::EncodeLatency;
 use crate::status::{InputStatus, RenditionStatus};
 use feedline_config::Channel;
 use gstreamer as gst;
@@ -39,6 +40,8 @@ struct RungMeter {
     last_pts: AtomicU64,
     /// The encoder the running pipeline picked: (backend, element factory).
     encoder: Mutex<Option<(&'static str, &'static str)>>,
+    /// How long its pictures spend in that encoder.
+    encode: EncodeLatency,
 }
 
 pub struct ChannelMeter {
@@ -75,6 +78,7 @@ impl ChannelMeter {
                     dropped: AtomicU64::new(0),
                     last_pts: AtomicU64::new(NONE),
                     encoder: Mutex::new(None),
+                    encode: EncodeLatency::default(),
                 })
                 .collect(),
         })
@@ -113,6 +117,39 @@ impl ChannelMeter {
         }
     }
 
+    /// Times the pictures of rung `index` through its `encoder` element (see `encode_latency`).
+    /// Pictures are matched by running time: GStreamer's video encoders shift their output
+    /// timestamps (x264enc by 1000 h, room for B-frames' decoding times) and their segment with
+    /// them.
+    pub fn watch_encoder(self: &Arc<Self>, index: usize, encoder: &gst::Element) {
+        for (pad, entering) in [("sink", true), ("src", false)] {
+            let Some(pad) = encoder.static_pad(pad) else {
+                continue;
+            };
+            let meter = self.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                let (Some(pts), Some(rung)) =
+                    (info.buffer().and_then(|b| b.pts()), meter.rungs.get(index))
+                else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                let running = pad
+                    .sticky_event::<gst::event::Segment>(0)
+                    .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned())
+                    .and_then(|segment| segment.to_running_time(pts));
+                if let Some(running) = running {
+                    let now = meter.born.elapsed().as_nanos() as u64;
+                    if entering {
+                        rung.encode.entered(running.nseconds(), now);
+                    } else {
+                        rung.encode.left(running.nseconds(), now);
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+    }
+
     /// Watches one rung's encoded frames. A gap in their timestamps is frames the rung never
     /// encoded (the channel ran late and the live source skipped them): what a receiver would
     /// see as dropped.
@@ -142,6 +179,7 @@ impl ChannelMeter {
     pub fn pipeline_restarted(&self) {
         for rung in &self.rungs {
             rung.last_pts.store(NONE, Ordering::Relaxed);
+            rung.encode.restarted();
         }
         *lock(&self.input.format) = None;
     }
@@ -175,6 +213,7 @@ impl ChannelMeter {
                 bytes: r.bytes.load(Ordering::Relaxed),
                 dropped_frames: r.dropped.load(Ordering::Relaxed),
                 encoder: *lock(&r.encoder),
+                encode: r.encode.totals(),
             })
             .collect()
     }

@@ -157,6 +157,8 @@ pub struct RenditionStatus {
     pub dropped_frames: u64,
     /// The encoder in use: (backend, GStreamer element), e.g. `("software", "x264enc")`.
     pub encoder: Option<(&'static str, &'static str)>,
+    /// Time its pictures spent in the encoder, summed since the channel started.
+    pub encode: crate::encode_latency::EncodeTotals,
 }
 
 #[derive(Debug, Clone, PartialEq)]
