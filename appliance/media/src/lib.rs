@@ -7,6 +7,7 @@ mod bus;
 mod capture_delay;
 mod channel;
 pub mod confidence;
+mod decoded_pads;
 pub mod encode_latency;
 pub mod encoder;
 mod error;

@@ -670,7 +670,8 @@ fn link_decoded(decoder: &gst::Element, video_head: &gst::Element, audio_head: &
         return;
     };
     decoder.connect_pad_added(move |_, pad| {
-        let Some((target, kind)) = crate::graph::decoded_target(pad, &video_sink, &audio_sink)
+        let Some((target, kind)) =
+            crate::decoded_pads::decoded_target(pad, &video_sink, &audio_sink)
         else {
             return;
         };
