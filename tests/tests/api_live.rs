@@ -151,6 +151,25 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
         matches!(encode_ms[..], [big, small] if big > small && small > 0.0 && big < 33.4),
         "encode latency 360p/180p: {encode_ms:?} ms"
     );
+    // A ladder that keeps up: nothing waits in front of it, no `ladder` alarm.
+    let backlog = &last["ladder_backlog"];
+    assert!(
+        backlog["frames"].as_u64().is_some_and(|n| n < 5)
+            && backlog["capacity"] == 15
+            && backlog["full_for_s"].is_null(),
+        "backlog of a ladder that keeps up: {backlog}"
+    );
+    for status in &statuses {
+        assert!(
+            status["alarms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|a| a["source"] != "ladder"),
+            "ladder alarm on a ladder that keeps up: {}",
+            status["alarms"]
+        );
+    }
     // The timecode ticks: about 30 frames per second between snapshots.
     let tc_first = frames(first["input"]["timecode"].as_str().unwrap_or_default());
     let tc_last = frames(last["input"]["timecode"].as_str().unwrap_or_default());

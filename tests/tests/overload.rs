@@ -80,7 +80,10 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
     let (admin, _) = set_up_admin(&d, &appliance);
 
     // Long enough that a channel falling behind is seconds late by the time the receiver comes.
-    std::thread::sleep(Duration::from_secs(8));
+    // Meanwhile: the operator is told the ladder cannot keep up before the first frame is shed
+    // (its backlog full for 2 s), not only once frames are gone (measured: 5.2 s into the
+    // watch, 1.8 s before the first shed frame).
+    let warned = watch_the_start(&admin, Duration::from_secs(8));
     let dropped_before = dropped_frames(&admin, "360p");
     // Pictures reach the receiver a little after they are encoded: the status window starts
     // before the first of them was.
@@ -200,6 +203,31 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
                     .is_some_and(|m| m.contains("cannot keep up, shedding frames"))),
         "no event when shedding started: {events}"
     );
+    assert!(
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["kind"] == "ladder_overload"
+                && e["severity"] == "warning"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("cannot keep up, its backlog full for"))),
+        "no event when the backlog filled: {events}"
+    );
+    // While it sheds, the backlog stays full.
+    let backlog = &status["channels"][0]["ladder_backlog"];
+    assert!(
+        backlog["frames"].as_u64().unwrap_or(0) + 2 >= backlog["capacity"].as_u64().unwrap_or(99)
+            && backlog["full_for_s"].as_f64().unwrap_or(0.0) > 2.0,
+        "backlog while shedding: {backlog}"
+    );
+    assert!(
+        warned
+            .alarm_s
+            .is_some_and(|alarm| warned.first_shed_s.is_none_or(|shed| alarm < shed)),
+        "no ladder alarm before the first shed frame: {warned:?}"
+    );
     // Every picture missing at the receiver was reported (the status window covers the capture).
     assert!(
         missing as u64 <= dropped,
@@ -253,4 +281,50 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
     assert!(audio_gaps.is_empty(), "gaps in the sound: {audio_gaps:?}");
     assert_ts_continuity(&capture);
     drop(appliance);
+}
+
+/// When, in the first seconds of the channel, the operator was warned and frames began to go.
+#[derive(Debug)]
+struct Start {
+    /// Seconds from the start of the watch to the first status with a `ladder` alarm.
+    alarm_s: Option<f64>,
+    /// The same, to the first status with a frame shed.
+    first_shed_s: Option<f64>,
+    /// What the first alarm said.
+    message: Option<String>,
+}
+
+/// Reads the status every 100 ms for `how_long`.
+fn watch_the_start(admin: &feedline_tests::api::Client, how_long: Duration) -> Start {
+    let began = std::time::Instant::now();
+    let mut start = Start {
+        alarm_s: None,
+        first_shed_s: None,
+        message: None,
+    };
+    while began.elapsed() < how_long {
+        let status = admin.get("/api/v1/status").json();
+        let at = began.elapsed().as_secs_f64();
+        let shed = status["channels"][0]["renditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["dropped_frames"].as_u64().unwrap_or(0) > 0);
+        if shed && start.first_shed_s.is_none() {
+            start.first_shed_s = Some(at);
+        }
+        let alarm = status["alarms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["source"] == "ladder")
+            .and_then(|a| a["message"].as_str().map(str::to_string));
+        if alarm.is_some() && start.alarm_s.is_none() {
+            start.alarm_s = Some(at);
+            start.message = alarm;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("the start: {start:?}");
+    start
 }

@@ -204,8 +204,8 @@ fn per_channel<'a, T>(
 
 fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
     use crate::status::{
-        AudioLevelLive, ChannelLive, FailoverInputLive, FailoverLive, OutputLive, RenditionLive,
-        RistLive, SrtLive,
+        AudioLevelLive, ChannelLive, FailoverInputLive, FailoverLive, LadderBacklogLive,
+        OutputLive, RenditionLive, RistLive, SrtLive,
     };
     let mut root = Registry::default();
     process_metrics(&mut root);
@@ -300,6 +300,20 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 |c| c.input.frames,
             ),
         ],
+    );
+    let backlogs: Vec<(Labels, &LadderBacklogLive)> = channels
+        .iter()
+        .filter_map(|(l, c)| c.ladder_backlog.as_ref().map(|b| (l.clone(), b)))
+        .collect();
+    gauges(
+        reg,
+        &backlogs,
+        &[(
+            "ladder_backlog_frames",
+            "Programme frames waiting in front of the ladder (full: it cannot keep up)",
+            None,
+            |b| f64::from(b.frames),
+        )],
     );
 
     let audio: Vec<(Labels, &AudioLevelLive)> = per_channel(

@@ -24,8 +24,26 @@ pub struct ChannelLive {
     pub restarts: u64,
     pub last_error: Option<String>,
     pub input: InputLive,
+    /// The programme frames waiting in front of the ladder. `null` for a file read faster than
+    /// real time (it waits for the encoders rather than shed) and while the channel is not
+    /// running.
+    pub ladder_backlog: Option<LadderBacklogLive>,
     pub renditions: Vec<RenditionLive>,
     pub outputs: Vec<OutputLive>,
+}
+
+/// A live channel holds a few programme frames in front of its ladder for stalls of its
+/// encoders; once that backlog is full the ladder cannot keep up, and the channel sheds frames
+/// rather than fall behind.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LadderBacklogLive {
+    /// Frames waiting now: near 0 while the ladder keeps up.
+    pub frames: u32,
+    /// The most it holds: 15 frames, half a second at 30 fps.
+    pub capacity: u32,
+    /// How long it has been full, s. From 2 s the channel raises the `ladder` alarm (a start
+    /// fills it for about a second); `null` while it is not full.
+    pub full_for_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

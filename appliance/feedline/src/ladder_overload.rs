@@ -6,15 +6,37 @@
 use feedline_api::status::{Alarm, AlarmSeverity, ChannelLive};
 use feedline_store::Severity;
 
-/// Frames shed in the last 10 s: the most any rung lost (the channel sheds in front of the
-/// ladder, so every rung of one frame rate loses the same frames). `None` if none.
-fn shed_last_10s(channel: &ChannelLive) -> Option<u64> {
-    channel
+/// A backlog full for this long is a ladder that cannot keep up, not one catching up after a
+/// stall: a channel's start fills it for about a second.
+const BEHIND_FOR_S: f64 = 2.0;
+
+/// Why a channel's ladder counts as overloaded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Overload {
+    /// Frames shed in the last 10 s: the most any rung lost (the channel sheds in front of the
+    /// ladder, so every rung of one frame rate loses the same frames).
+    Shedding(u64),
+    /// Not yet shedding (the channel waits for its start to settle) but its backlog of
+    /// `capacity` frames has been full for this long, s.
+    Behind { capacity: u32, full_for_s: f64 },
+}
+
+fn overload(channel: &ChannelLive) -> Option<Overload> {
+    let shed = channel
         .renditions
         .iter()
         .map(|r| r.dropped_frames_last_10s)
         .max()
-        .filter(|&n| n > 0)
+        .filter(|&n| n > 0);
+    if let Some(shed) = shed {
+        return Some(Overload::Shedding(shed));
+    }
+    let backlog = channel.ladder_backlog.as_ref()?;
+    let full_for_s = backlog.full_for_s.filter(|&s| s >= BEHIND_FOR_S)?;
+    Some(Overload::Behind {
+        capacity: backlog.capacity,
+        full_for_s,
+    })
 }
 
 /// The rung the ladder waits for, in words: the one whose pictures spend longest in its
@@ -40,55 +62,79 @@ fn slowest_rung(channel: &ChannelLive) -> Option<String> {
     Some(format!("{} encodes {:.1} fps", rung.name, rung.fps))
 }
 
-/// A warning while the channel has shed frames in the last 10 s, naming the rung that holds
-/// the ladder back.
+/// A warning while the channel sheds frames (any in the last 10 s) or its backlog has been full
+/// for 2 s, naming the rung that holds the ladder back.
 pub fn alarm(channel: &ChannelLive) -> Option<Alarm> {
-    let shed = shed_last_10s(channel)?;
+    let why = match overload(channel)? {
+        Overload::Shedding(shed) => format!("{shed} frames shed in the last 10 s"),
+        Overload::Behind {
+            capacity,
+            full_for_s,
+        } => format!("its {capacity}-frame backlog has been full for {full_for_s:.0} s"),
+    };
     Some(Alarm {
         severity: AlarmSeverity::Warning,
         channel: Some(channel.name.clone()),
         source: "ladder".into(),
         message: format!(
-            "the ladder cannot keep up: {shed} frames shed in the last 10 s; {}",
+            "the ladder cannot keep up: {why}; {}",
             slowest_rung(channel).unwrap_or_default()
         ),
     })
 }
 
-/// An event when the channel starts shedding frames, and one when it has shed none for 10 s.
+/// A warning event when the ladder stops keeping up (its backlog full for 2 s, or frames shed)
+/// and when it starts shedding frames; an info event once it has shed nothing for 10 s and its
+/// backlog is no longer full.
 pub fn transition(prev: &ChannelLive, next: &ChannelLive) -> Option<(Severity, String)> {
-    match (shed_last_10s(prev), shed_last_10s(next)) {
-        (None, Some(shed)) => Some((
-            Severity::Warning,
-            format!(
-                "{}: the ladder cannot keep up, shedding frames ({shed} so far); {}",
-                next.name,
-                slowest_rung(next).unwrap_or_default()
-            ),
-        )),
+    let how = match (overload(prev), overload(next)) {
+        (None, Some(Overload::Behind { full_for_s, .. })) => {
+            format!("its backlog full for {full_for_s:.0} s")
+        }
+        // Warned of the backlog first, or not: frames going is news either way.
+        (None | Some(Overload::Behind { .. }), Some(Overload::Shedding(shed))) => {
+            format!("shedding frames ({shed} so far)")
+        }
         (Some(_), None) => {
             let total = next.renditions.iter().map(|r| r.dropped_frames).max();
-            Some((
+            return Some((
                 Severity::Info,
                 format!(
                     "{}: the ladder keeps up again ({} frames shed since the channel started)",
                     next.name,
                     total.unwrap_or(0)
                 ),
-            ))
+            ));
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some((
+        Severity::Warning,
+        format!(
+            "{}: the ladder cannot keep up, {how}; {}",
+            next.name,
+            slowest_rung(next).unwrap_or_default()
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feedline_api::status::{InputLive, RenditionLive};
+    use feedline_api::status::{InputLive, LadderBacklogLive, RenditionLive};
 
     /// A channel whose rungs shed `dropped_last_10s` frames and whose pictures spent
     /// `encode_ms` in their encoders.
     fn channel(dropped_last_10s: &[u64], encode_ms: &[Option<f64>]) -> ChannelLive {
+        behind(dropped_last_10s, encode_ms, None)
+    }
+
+    /// The same, with its backlog full for `full_for_s`.
+    fn behind(
+        dropped_last_10s: &[u64],
+        encode_ms: &[Option<f64>],
+        full_for_s: Option<f64>,
+    ) -> ChannelLive {
         ChannelLive {
             name: "main".into(),
             state: "running".into(),
@@ -104,6 +150,11 @@ mod tests {
                 audio_levels: Vec::new(),
                 failover: None,
             },
+            ladder_backlog: Some(LadderBacklogLive {
+                frames: if full_for_s.is_some() { 14 } else { 0 },
+                capacity: 15,
+                full_for_s,
+            }),
             renditions: dropped_last_10s
                 .iter()
                 .zip(encode_ms)
@@ -153,6 +204,39 @@ mod tests {
             alarm.message,
             "the ladder cannot keep up: 75 frames shed in the last 10 s; rung1 encodes 22.4 fps"
         );
+    }
+
+    #[test]
+    fn a_backlog_full_for_2_s_raises_the_alarm_before_any_frame_is_shed() {
+        let times = [Some(43.0), Some(3.5)];
+        // A start fills the backlog for about a second: no alarm.
+        assert!(alarm(&behind(&[0, 0], &times, Some(1.2))).is_none());
+        let alarm = alarm(&behind(&[0, 0], &times, Some(2.6))).expect("alarm");
+        assert_eq!(alarm.severity, AlarmSeverity::Warning);
+        assert_eq!(
+            alarm.message,
+            "the ladder cannot keep up: its 15-frame backlog has been full for 3 s; \
+             slowest encoder: rung0 (x265enc), 43 ms a picture, 22.5 fps"
+        );
+        let (severity, message) = transition(
+            &behind(&[0, 0], &times, Some(1.0)),
+            &behind(&[0, 0], &times, Some(2.0)),
+        )
+        .expect("start event");
+        assert_eq!(severity, Severity::Warning);
+        assert_eq!(
+            message,
+            "main: the ladder cannot keep up, its backlog full for 2 s; \
+             slowest encoder: rung0 (x265enc), 43 ms a picture, 22.5 fps"
+        );
+        // Then shedding starts: news, and what the alarm says from then on.
+        let shedding = behind(&[12, 12], &times, Some(4.0));
+        let (_, message) =
+            transition(&behind(&[0, 0], &times, Some(3.0)), &shedding).expect("shedding event");
+        assert!(message.contains("cannot keep up, shedding frames (12 so far)"));
+        assert!(super::alarm(&shedding)
+            .is_some_and(|a| a.message.contains("12 frames shed in the last 10 s")));
+        assert!(transition(&shedding, &behind(&[30, 30], &times, Some(5.0))).is_none());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use crate::{group_links, ladder_overload};
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
-    FailoverLive, InputLive, OutputLive, RenditionLive, RistLive, SrtGroupLinkLive, SrtLive,
-    SwitchLive,
+    FailoverLive, InputLive, LadderBacklogLive, OutputLive, RenditionLive, RistLive,
+    SrtGroupLinkLive, SrtLive, SwitchLive,
 };
 use feedline_media::encode_latency::EncodeTotals;
 use feedline_media::{ChannelStatus, RenditionStatus};
@@ -161,6 +161,11 @@ impl Sampler {
                     .collect(),
                 failover: media.input.failover.map(failover_live),
             },
+            ladder_backlog: media.ladder_backlog.map(|b| LadderBacklogLive {
+                frames: b.frames,
+                capacity: b.capacity,
+                full_for_s: b.full_for.map(|d| d.as_secs_f64()),
+            }),
             renditions: media
                 .renditions
                 .into_iter()
@@ -262,6 +267,7 @@ fn stopped_channel(
             audio_levels: Vec::new(),
             failover: None,
         },
+        ladder_backlog: None,
         renditions: Vec::new(),
         outputs: outputs
             .iter()
@@ -505,6 +511,7 @@ mod tests {
                     audio_levels: Vec::new(),
                     failover: None,
                 },
+                ladder_backlog: None,
                 renditions: vec![RenditionStatus {
                     name: "1080p".into(),
                     frames,

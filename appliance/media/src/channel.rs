@@ -192,6 +192,7 @@ impl ChannelRunner {
             restarts: self.live.restarts.load(Ordering::Relaxed),
             last_error,
             input: self.live.meter.input_status(),
+            ladder_backlog: self.live.meter.backlog.status(),
             renditions: self.live.meter.rendition_status(),
             outputs: self.output_status(),
         }

@@ -177,7 +177,7 @@ pub fn build(
     let audio_chain = audio_normalise(channel, prefix, live_pace);
     let video = build_chain(bin, &video_chain)?;
     if let Some(queue) = video.iter().find(|e| e.name() == late_frames::name(prefix)) {
-        late_frames::shed_once_started(queue);
+        late_frames::watch(queue, meter.backlog.clone());
     }
     let audio = build_chain(bin, &audio_chain)?;
     let video_tee = video

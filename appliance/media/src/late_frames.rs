@@ -12,7 +12,9 @@
 use crate::spec::ElementSpec;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tracing::debug;
 
 /// Programme frames held before frames are shed: half a second at 30 fps, enough for a stall
@@ -34,33 +36,120 @@ pub fn queue_spec(prefix: &str) -> ElementSpec {
         .prop("max-size-time", 0u64)
 }
 
-/// Lets the programme's late-frames queue shed frames once the channel has started. A start
-/// (preroll, the input's pads linking, the bursts a network input buffered meanwhile) stalls
-/// the ladder for a second or so, once; shedding then cut up to the first second of picture of
-/// a UDP or SRT input (5 of 8 starts). So the queue leaks once it has run empty for a second of
-/// programme (the start is caught up); or once it has stayed full for three seconds of
-/// programme, which a one-off stall does not do but a ladder too heavy from its first frame
-/// does (it ran late for 12 s, up to 2.5 s, before this rule); or after ten seconds whatever
-/// happens.
-pub fn shed_once_started(queue: &gst::Element) {
+/// Watches the programme's late-frames queue for the life of the pipeline: reports its level
+/// to `backlog` as each frame leaves, and lets it shed frames once the channel has started.
+///
+/// A start (preroll, the input's pads linking, the bursts a network input buffered meanwhile)
+/// stalls the ladder for a second or so, once; shedding then cut up to the first second of
+/// picture of a UDP or SRT input (5 of 8 starts). So the queue leaks once it has run empty for
+/// a second of programme (the start is caught up); or once it has stayed full for three
+/// seconds of programme, which a one-off stall does not do but a ladder too heavy from its
+/// first frame does (it ran late for 12 s, up to 2.5 s, before this rule); or after ten seconds
+/// whatever happens.
+pub fn watch(queue: &gst::Element, backlog: Arc<Backlog>) {
     let Some(pad) = queue.static_pad("src") else {
         return;
     };
     let queue = queue.downgrade();
     let start = StartWatch::default();
+    let shedding = AtomicBool::new(false);
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
         let Some(queue) = queue.upgrade() else {
             return gst::PadProbeReturn::Remove;
         };
         let level: u32 = queue.property("current-level-buffers");
-        if start.started(level) {
+        backlog.record(level);
+        if !shedding.load(Ordering::Relaxed) && start.started(level) {
+            shedding.store(true, Ordering::Relaxed);
             queue.set_property_from_str("leaky", "downstream");
             let frames = start.passed.load(Ordering::Relaxed);
             debug!(queue = %queue.name(), frames, "shedding late frames from now on");
-            return gst::PadProbeReturn::Remove;
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+/// Whether the queue counts as full as a frame leaves it at `level`: the upstream push
+/// refills a full queue at once, so as a frame leaves it may read one or two short of full.
+fn full(level: u32) -> bool {
+    level + 2 >= HELD
+}
+
+/// The programme frames waiting in front of the ladder, as the late-frames queue last said,
+/// and since when it has been full: a ladder that cannot keep up, before and while the channel
+/// sheds frames. Kept across pipeline rebuilds (the channel's meter owns it).
+pub struct Backlog {
+    epoch: Instant,
+    /// `NONE` until a late-frames queue reports (a file read flat out has none).
+    level: AtomicU32,
+    /// Nanoseconds since `epoch`; `NEVER` while not full.
+    full_since_ns: AtomicU64,
+}
+
+const NONE: u32 = u32::MAX;
+const NEVER: u64 = u64::MAX;
+
+/// What `Backlog` says now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacklogStatus {
+    /// Frames waiting, at most `capacity`.
+    pub frames: u32,
+    pub capacity: u32,
+    /// How long the queue has been full; `None` while it is not.
+    pub full_for: Option<Duration>,
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Backlog {
+            epoch: Instant::now(),
+            level: AtomicU32::new(NONE),
+            full_since_ns: AtomicU64::new(NEVER),
+        }
+    }
+}
+
+impl Backlog {
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    /// A frame left the queue, which then held `level` frames.
+    pub fn record(&self, level: u32) {
+        self.record_at(level, self.now_ns());
+    }
+
+    fn record_at(&self, level: u32, now_ns: u64) {
+        self.level.store(level, Ordering::Relaxed);
+        if !full(level) {
+            self.full_since_ns.store(NEVER, Ordering::Relaxed);
+        } else if self.full_since_ns.load(Ordering::Relaxed) == NEVER {
+            self.full_since_ns.store(now_ns, Ordering::Relaxed);
+        }
+    }
+
+    /// A new pipeline: nothing known until its queue reports.
+    pub fn restarted(&self) {
+        self.level.store(NONE, Ordering::Relaxed);
+        self.full_since_ns.store(NEVER, Ordering::Relaxed);
+    }
+
+    pub fn status(&self) -> Option<BacklogStatus> {
+        self.status_at(self.now_ns())
+    }
+
+    fn status_at(&self, now_ns: u64) -> Option<BacklogStatus> {
+        let frames = self.level.load(Ordering::Relaxed);
+        if frames == NONE {
+            return None;
+        }
+        let since = self.full_since_ns.load(Ordering::Relaxed);
+        Some(BacklogStatus {
+            frames,
+            capacity: HELD,
+            full_for: (since != NEVER).then(|| Duration::from_nanos(now_ns.saturating_sub(since))),
+        })
+    }
 }
 
 /// Whether a channel's start is over, from the late-frames queue's level as each frame leaves.
@@ -88,9 +177,7 @@ impl StartWatch {
         };
         let passed = self.passed.fetch_add(1, Ordering::Relaxed) + 1;
         let empty_for = run(&self.empty_for, level == 0);
-        // The upstream push refills a full queue at once; as a frame leaves it may read one
-        // or two short of full.
-        let full_for = run(&self.full_for, level + 2 >= HELD);
+        let full_for = run(&self.full_for, full(level));
         empty_for >= Self::CAUGHT_UP_FOR
             || full_for >= Self::BEHIND_FOR
             || passed >= Self::IN_ANY_CASE_AFTER
@@ -119,6 +206,28 @@ mod tests {
         let level = |i: u32| if i % 40 < 20 { HELD - 5 } else { 1 };
         assert!((0..299).all(|i| !unsettled.started(level(i))));
         assert!(unsettled.started(level(299)));
+    }
+
+    #[test]
+    fn the_backlog_says_how_long_the_queue_has_been_full() {
+        const S: u64 = 1_000_000_000;
+        let backlog = Backlog::default();
+        assert_eq!(backlog.status_at(0), None, "no queue has reported yet");
+        backlog.record_at(1, 0);
+        let calm = backlog.status_at(S).expect("reported");
+        assert_eq!((calm.frames, calm.capacity, calm.full_for), (1, HELD, None));
+        // Full from 2 s (reading one or two short as frames leave), for 3 s.
+        backlog.record_at(HELD, 2 * S);
+        backlog.record_at(HELD - 2, 3 * S);
+        backlog.record_at(HELD - 1, 4 * S);
+        let behind = backlog.status_at(5 * S).expect("reported");
+        assert_eq!(behind.frames, HELD - 1);
+        assert_eq!(behind.full_for, Some(Duration::from_secs(3)));
+        // Drained: no longer full; a rebuilt pipeline knows nothing until its queue reports.
+        backlog.record_at(HELD - 3, 6 * S);
+        assert_eq!(backlog.status_at(7 * S).and_then(|b| b.full_for), None);
+        backlog.restarted();
+        assert_eq!(backlog.status_at(8 * S), None);
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct ChannelMeter {
     pub confidence: Arc<ConfidenceMonitor>,
     /// The failover switch's state, kept across pipeline rebuilds.
     pub failover: Arc<crate::frame_sync::FailoverShared>,
+    /// The programme frames waiting in front of the ladder (a live channel's late-frames queue).
+    pub backlog: Arc<crate::late_frames::Backlog>,
     born: Instant,
     input: InputMeter,
     rungs: Vec<RungMeter>,
@@ -59,6 +61,7 @@ impl ChannelMeter {
         Arc::new(ChannelMeter {
             confidence: Arc::default(),
             failover: Arc::default(),
+            backlog: Arc::default(),
             born: Instant::now(),
             input: InputMeter {
                 frames: AtomicU64::new(0),
@@ -181,6 +184,7 @@ impl ChannelMeter {
             rung.last_pts.store(NONE, Ordering::Relaxed);
             rung.encode.restarted();
         }
+        self.backlog.restarted();
         *lock(&self.input.format) = None;
     }
 

@@ -168,6 +168,9 @@ pub struct ChannelStatus {
     pub restarts: u64,
     pub last_error: Option<String>,
     pub input: InputStatus,
+    /// The programme frames waiting in front of the ladder; `None` for a channel that does not
+    /// shed late frames (a file read flat out) or before its pipeline runs.
+    pub ladder_backlog: Option<crate::late_frames::BacklogStatus>,
     pub renditions: Vec<RenditionStatus>,
     pub outputs: Vec<OutputStatus>,
 }
