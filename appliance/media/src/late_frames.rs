@@ -28,7 +28,7 @@ pub fn name(prefix: &str) -> String {
     format!("{prefix}-late-frames")
 }
 
-/// The queue, not yet leaking: `shed_once_started` turns that on.
+/// The queue, not yet leaking: `watch` turns that on once the channel has started.
 pub fn queue_spec(prefix: &str) -> ElementSpec {
     ElementSpec::new("queue", name(prefix))
         .prop("max-size-buffers", HELD)
