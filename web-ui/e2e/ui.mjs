@@ -176,6 +176,7 @@ try {
     ([big, small]) => big > small,
     'a larger rung spends longer in its encoder',
   );
+  await eventually(() => card.getByTestId('ladder-backlog').textContent(), (t) => /backlog [0-4]\/15 frames\s*$/.test(t.trim()), 'a ladder that keeps up has (almost) nothing waiting and no "full" badge');
   const tc1 = timecodeFrames(await card.getByTestId('timecode').textContent());
   await page.waitForTimeout(2000);
   const tc2 = timecodeFrames(await card.getByTestId('timecode').textContent());
