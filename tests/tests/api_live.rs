@@ -142,13 +142,20 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
         );
         assert_eq!(r["dropped_frames"], 0);
     }
-    // Each picture's time in its encoder: known, less than a frame (the ladder keeps up), and
-    // longer for 360p than for 180p, which has a quarter of its pixels.
+    // Each picture's time in its encoder: known, less than a frame of 30 fps (the ladder keeps
+    // up), and longer for 360p than for 180p, which has a quarter of its pixels.
     let encode_ms: Vec<f64> = (0..2)
         .filter_map(|rung| last["renditions"][rung]["encode_latency_ms"].as_f64())
         .collect();
+    let frame_ms: Vec<f64> = (0..2)
+        .filter_map(|rung| last["renditions"][rung]["frame_interval_ms"].as_f64())
+        .collect();
     assert!(
-        matches!(encode_ms[..], [big, small] if big > small && small > 0.0 && big < 33.4),
+        frame_ms.len() == 2 && frame_ms.iter().all(|ms| (ms - 1000.0 / 30.0).abs() < 0.01),
+        "frame intervals {frame_ms:?} ms"
+    );
+    assert!(
+        matches!(encode_ms[..], [big, small] if big > small && small > 0.0 && big < frame_ms[0]),
         "encode latency 360p/180p: {encode_ms:?} ms"
     );
     // A ladder that keeps up: nothing waits in front of it, no `ladder` alarm.

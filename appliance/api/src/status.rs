@@ -143,6 +143,9 @@ pub struct RenditionLive {
     /// (33 ms at 30 fps) is the one the ladder waits for; with look-ahead or a hardware encoder
     /// it also counts the pictures the encoder holds. `null` while no frame left the encoder.
     pub encode_latency_ms: Option<f64>,
+    /// How long one of its frames lasts, ms (33.3 at 30 fps): what a picture may spend in an
+    /// encoder that works one picture at a time, on average, for the rung to keep up.
+    pub frame_interval_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

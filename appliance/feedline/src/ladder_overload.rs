@@ -40,18 +40,23 @@ fn overload(channel: &ChannelLive) -> Option<Overload> {
 }
 
 /// The rung the ladder waits for, in words: the one whose pictures spend longest in its
-/// encoder, or, before any encoder time is known, the one that shed most.
+/// encoder for its frame duration (a 60 fps rung has half the time of a 30 fps one), or,
+/// before any encoder time is known, the one that shed most.
 fn slowest_rung(channel: &ChannelLive) -> Option<String> {
     let timed = channel
         .renditions
         .iter()
         .filter_map(|r| Some((r, r.encode_latency_ms?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1));
+        .max_by(|(a, a_ms), (b, b_ms)| {
+            (a_ms / a.frame_interval_ms.max(1e-3))
+                .total_cmp(&(b_ms / b.frame_interval_ms.max(1e-3)))
+        });
     if let Some((rung, ms)) = timed {
         return Some(format!(
-            "slowest encoder: {} ({}), {ms:.0} ms a picture, {:.1} fps",
+            "slowest encoder: {} ({}), {ms:.0} ms a picture for {:.0} ms a frame, {:.1} fps",
             rung.name,
             rung.encoder_element.as_deref().unwrap_or("unknown"),
+            rung.frame_interval_ms,
             rung.fps
         ));
     }
@@ -170,6 +175,7 @@ mod tests {
                     backend: Some("software".into()),
                     encoder_element: Some(if i == 0 { "x265enc" } else { "x264enc" }.into()),
                     encode_latency_ms: encode_ms,
+                    frame_interval_ms: 1000.0 / 30.0,
                 })
                 .collect(),
             outputs: Vec::new(),
@@ -193,7 +199,22 @@ mod tests {
         assert_eq!(
             alarm.message,
             "the ladder cannot keep up: 75 frames shed in the last 10 s; \
-             slowest encoder: rung0 (x265enc), 48 ms a picture, 22.5 fps"
+             slowest encoder: rung0 (x265enc), 48 ms a picture for 33 ms a frame, 22.5 fps"
+        );
+    }
+
+    #[test]
+    fn the_slowest_encoder_is_weighed_against_its_own_frame_duration() {
+        // A 60 fps rung at 14 ms a picture is nearer its limit than a 30 fps one at 15 ms.
+        let mut mixed = channel(&[6, 3], &[Some(14.0), Some(15.0)]);
+        mixed.renditions[0].frame_interval_ms = 1000.0 / 60.0;
+        let alarm = alarm(&mixed).expect("alarm");
+        assert!(
+            alarm.message.ends_with(
+                "slowest encoder: rung0 (x265enc), 14 ms a picture for 17 ms a frame, 22.5 fps"
+            ),
+            "{}",
+            alarm.message
         );
     }
 
@@ -216,7 +237,7 @@ mod tests {
         assert_eq!(
             alarm.message,
             "the ladder cannot keep up: its 15-frame backlog has been full for 3 s; \
-             slowest encoder: rung0 (x265enc), 43 ms a picture, 22.5 fps"
+             slowest encoder: rung0 (x265enc), 43 ms a picture for 33 ms a frame, 22.5 fps"
         );
         let (severity, message) = transition(
             &behind(&[0, 0], &times, Some(1.0)),
@@ -227,7 +248,7 @@ mod tests {
         assert_eq!(
             message,
             "main: the ladder cannot keep up, its backlog full for 2 s; \
-             slowest encoder: rung0 (x265enc), 43 ms a picture, 22.5 fps"
+             slowest encoder: rung0 (x265enc), 43 ms a picture for 33 ms a frame, 22.5 fps"
         );
         // Then shedding starts: news, and what the alarm says from then on.
         let shedding = behind(&[12, 12], &times, Some(4.0));
@@ -248,7 +269,7 @@ mod tests {
         assert_eq!(
             message,
             "main: the ladder cannot keep up, shedding frames (3 so far); \
-             slowest encoder: rung1 (x264enc), 61 ms a picture, 22.4 fps"
+             slowest encoder: rung1 (x264enc), 61 ms a picture for 33 ms a frame, 22.4 fps"
         );
         assert!(transition(&channel(&[3, 3], &times), &channel(&[90, 90], &times)).is_none());
         let (severity, message) =

@@ -188,6 +188,7 @@ impl Sampler {
                             .encode
                             .mean_since(&then.encode)
                             .map(|d| d.as_secs_f64() * 1000.0),
+                        frame_interval_ms: r.frame_interval.as_secs_f64() * 1000.0,
                     }
                 })
                 .collect(),
@@ -522,6 +523,7 @@ mod tests {
                         total_ns: frames * 20_000_000,
                         pictures: frames,
                     },
+                    frame_interval: Duration::from_nanos(33_333_333),
                 }],
                 outputs: Vec::new(),
             }),

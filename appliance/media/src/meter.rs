@@ -218,6 +218,7 @@ impl ChannelMeter {
                 dropped_frames: r.dropped.load(Ordering::Relaxed),
                 encoder: *lock(&r.encoder),
                 encode: r.encode.totals(),
+                frame_interval: Duration::from_nanos(r.frame_ns),
             })
             .collect()
     }

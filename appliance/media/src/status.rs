@@ -159,6 +159,8 @@ pub struct RenditionStatus {
     pub encoder: Option<(&'static str, &'static str)>,
     /// Time its pictures spent in the encoder, summed since the channel started.
     pub encode: crate::encode_latency::EncodeTotals,
+    /// How long one of its frames lasts (33.3 ms at 30 fps).
+    pub frame_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
