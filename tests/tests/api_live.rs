@@ -276,6 +276,8 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
         encode > 0.0 && encode < 0.0334,
         "360p encode latency {encode} s"
     );
+    let backlog = value("feedline_ladder_backlog_frames{channel=\"test\"}");
+    assert!(backlog < 5.0, "ladder backlog {backlog} frames");
     assert!(value("feedline_build_info{version=") == 1.0);
     assert!(value("process_resident_memory_bytes") > 1e6);
     let kbps = value(
