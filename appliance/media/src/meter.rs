@@ -283,8 +283,46 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{missing_frames, pack_timecode, unpack_timecode};
+    use super::{missing_frames, pack_timecode, unpack_timecode, ChannelMeter};
+    use gstreamer as gst;
+    use gstreamer::prelude::*;
     use gstreamer_video as gst_video;
+
+    /// Every picture through a real x264enc is timed, although x264enc hands its frames on
+    /// 1000 h later by their timestamps than the pictures came in.
+    #[test]
+    fn pictures_are_timed_through_a_real_encoder() {
+        gst::init().expect("gst");
+        let channel = &feedline_config::Config::default().channels[0];
+        let meter = ChannelMeter::new(channel);
+        let pipeline = gst::parse::launch(
+            "videotestsrc num-buffers=30 ! video/x-raw,width=320,height=180,framerate=30/1 \
+             ! x264enc name=encoder tune=zerolatency speed-preset=veryfast ! fakesink",
+        )
+        .expect("pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+        let encoder = pipeline.by_name("encoder").expect("encoder");
+        meter.watch_encoder(0, &encoder);
+        pipeline.set_state(gst::State::Playing).expect("play");
+        let bus = pipeline.bus().expect("bus");
+        let end = bus.timed_pop_filtered(
+            gst::ClockTime::from_seconds(20),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        );
+        pipeline.set_state(gst::State::Null).expect("stop");
+        assert!(
+            matches!(
+                end.as_ref().map(|m| m.view()),
+                Some(gst::MessageView::Eos(_))
+            ),
+            "{end:?}"
+        );
+        let rungs = meter.rendition_status();
+        assert_eq!(rungs[0].encode.pictures, 30, "every picture timed");
+        assert!(rungs[0].encode.total_ns > 0);
+        assert_eq!(rungs[1].encode.pictures, 0, "only the rung watched");
+    }
 
     #[test]
     fn timecode_survives_packing() {
