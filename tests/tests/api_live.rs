@@ -278,6 +278,34 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
     );
     let backlog = value("feedline_ladder_backlog_frames{channel=\"test\"}");
     assert!(backlog < 5.0, "ladder backlog {backlog} frames");
+    assert_eq!(
+        value("feedline_ladder_backlog_full_seconds{channel=\"test\"}"),
+        0.0
+    );
+    // Every metric the shipped alerting rules read is one this appliance exports: a rename
+    // would otherwise leave a NOC's alerts silently watching nothing.
+    let rules = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../packaging/prometheus/feedline-alerts.yml"),
+    )
+    .expect("alert rules");
+    let mut read_by_rules: Vec<&str> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("feedline_"))
+        .collect();
+    read_by_rules.sort_unstable();
+    read_by_rules.dedup();
+    assert!(read_by_rules.len() >= 8, "{read_by_rules:?}");
+    for name in read_by_rules {
+        // OpenMetrics names a counter's family without `_total`, the classic format with it.
+        let family = name.strip_suffix("_total").unwrap_or(name);
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("# TYPE {name} "))
+                    || l.starts_with(&format!("# TYPE {family} "))),
+            "the alert rules read {name}, which /metrics does not export"
+        );
+    }
     assert!(value("feedline_build_info{version=") == 1.0);
     assert!(value("process_resident_memory_bytes") > 1e6);
     let kbps = value(

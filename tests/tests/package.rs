@@ -55,6 +55,7 @@ fn the_deb_declares_its_dependencies_carries_the_appliance_and_installs_here() {
         "./usr/lib/sysusers.d/feedline.conf",
         "./usr/lib/tmpfiles.d/feedline.conf",
         "./usr/lib/udev/rules.d/60-feedline.rules",
+        "./usr/share/feedline/prometheus/feedline-alerts.yml",
     ] {
         assert!(
             listing.lines().any(|l| l.ends_with(path)),

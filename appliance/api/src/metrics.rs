@@ -308,12 +308,20 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
     gauges(
         reg,
         &backlogs,
-        &[(
-            "ladder_backlog_frames",
-            "Programme frames waiting in front of the ladder (full: it cannot keep up)",
-            None,
-            |b| f64::from(b.frames),
-        )],
+        &[
+            (
+                "ladder_backlog_frames",
+                "Programme frames waiting in front of the ladder (full: it cannot keep up)",
+                None,
+                |b| f64::from(b.frames),
+            ),
+            (
+                "ladder_backlog_full",
+                "How long the ladder's backlog has been full, 0 while it is not (2 s: the ladder alarm)",
+                Some(Unit::Seconds),
+                |b| b.full_for_s.unwrap_or(0.0),
+            ),
+        ],
     );
 
     let audio: Vec<(Labels, &AudioLevelLive)> = per_channel(
