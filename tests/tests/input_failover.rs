@@ -635,9 +635,10 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
         repeated * 50 <= n,
         "{repeated} of {n} pictures repeated (over 2 %) from picture {first}"
     );
-    // The sound queue learns how late the sender's audio PES may come by running dry once
-    // (a few tens of ms of silence, then that lateness is kept in hand): allowed once in the
-    // first 3 s on air, never after. silencedetect counts from the capture's start,
+    // The sound queue learns how late the sender's audio PES may come by running dry (a few
+    // tens of ms of silence, then that lateness is kept in hand): allowed in the first 3 s on
+    // air, never after. Once is usual; twice when a later burst comes later still than the
+    // first did (one CI run of about ten: 32 and 52 ms, 0.4 s apart). silencedetect counts from the capture's start,
     // signalstats gives the stream's PTS.
     let on_air_s = stats[live.1].pts_s - stats[0].pts_s;
     let silences = analysis::silences(&capture, 0.03);
@@ -655,7 +656,7 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
         .collect();
     println!("sound on air: {learning:?} while learning, {later:?} after");
     assert!(
-        learning.len() <= 1 && learning.iter().all(|(_, d)| *d < 0.1),
+        learning.len() <= 2 && learning.iter().all(|(_, d)| *d < 0.1),
         "the sound dropped out while the queue learned the bursts: {learning:?}"
     );
     assert!(later.is_empty(), "the sound dropped out on air: {later:?}");
