@@ -182,6 +182,23 @@ fn state_set(
     });
 }
 
+/// A gauge in seconds of a figure the status keeps in milliseconds, for the items that have it
+/// now (no series while it is unknown, rather than a made-up 0).
+fn seconds_from_ms<T>(
+    reg: &mut Registry,
+    items: &[(Labels, &T)],
+    name: &str,
+    help: &str,
+    ms: impl Fn(&T) -> Option<f64>,
+) {
+    let known: Vec<(Labels, f64)> = items
+        .iter()
+        .filter_map(|(l, item)| Some((l.clone(), ms(item)? / 1000.0)))
+        .collect();
+    let known: Vec<(Labels, &f64)> = known.iter().map(|(l, s)| (l.clone(), s)).collect();
+    gauges(reg, &known, &[(name, help, Some(Unit::Seconds), |s| *s)]);
+}
+
 /// One labelled item per element of each channel's `items`: labels `channel` and `label`, the
 /// latter's value from `value(index, item)`.
 fn per_channel<'a, T>(
@@ -464,19 +481,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
             ),
         ],
     );
-    let encode_latencies: Vec<(Labels, &f64)> = rungs
-        .iter()
-        .filter_map(|(l, r)| r.encode_latency_ms.as_ref().map(|ms| (l.clone(), ms)))
-        .collect();
-    gauges(
+    seconds_from_ms(
         reg,
-        &encode_latencies,
-        &[(
-            "rendition_encode_latency",
-            "Mean time a picture spent in the rendition's encoder, last interval",
-            Some(Unit::Seconds),
-            |ms| *ms / 1000.0,
-        )],
+        &rungs,
+        "rendition_encode_latency",
+        "Mean time a picture spent in the rendition's encoder, last interval",
+        |r| r.encode_latency_ms,
     );
 
     let outputs: Vec<(Labels, &OutputLive)> =
@@ -609,38 +619,24 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
         ],
     );
 
-    let delays: Vec<(Labels, &f64)> = outputs
-        .iter()
-        .filter_map(|(l, o)| o.delay_from_capture_ms.as_ref().map(|d| (l.clone(), d)))
-        .collect();
-    gauges(
+    seconds_from_ms(
         reg,
-        &delays,
-        &[(
-            "output_delay_from_capture",
-            "How long after its capture the latest TS reached the output's transport",
-            Some(Unit::Seconds),
-            |ms| *ms / 1000.0,
-        )],
+        &outputs,
+        "output_delay_from_capture",
+        "How long after its capture the latest TS reached the output's transport",
+        |o| o.delay_from_capture_ms,
     );
 
     let rist_outputs: Vec<(Labels, &RistLive)> = outputs
         .iter()
         .filter_map(|(l, o)| o.rist.as_ref().map(|r| (l.clone(), r)))
         .collect();
-    let rist_rtts: Vec<(Labels, &f64)> = outputs
-        .iter()
-        .filter_map(|(l, o)| o.rist.as_ref()?.rtt_ms.as_ref().map(|r| (l.clone(), r)))
-        .collect();
-    gauges(
+    seconds_from_ms(
         reg,
-        &rist_rtts,
-        &[(
-            "rist_rtt",
-            "RIST round-trip time from the receiver's RTCP receiver reports",
-            Some(Unit::Seconds),
-            |ms| *ms / 1000.0,
-        )],
+        &outputs,
+        "rist_rtt",
+        "RIST round-trip time from the receiver's RTCP receiver reports",
+        |o| o.rist.as_ref()?.rtt_ms,
     );
     counters(
         reg,
