@@ -270,6 +270,27 @@ fn bad_input_gets_a_4xx_naming_the_field_and_changes_nothing() {
         "{r:?}"
     );
 
+    // Inside an output (a tagged table, which serde reads whole): the key, not the output.
+    let mut wrong_type_in_output = channel.clone();
+    wrong_type_in_output["outputs"][0]["latency_ms"] = json!("200");
+    let r = admin.send_json("PUT", "/api/v1/channels/test", &wrong_type_in_output);
+    assert_eq!(
+        (r.status, r.json()["fields"][0]["field"].clone()),
+        (422, json!("outputs[0].latency_ms")),
+        "{r:?}"
+    );
+    let r = admin.request(
+        "PATCH",
+        "/api/v1/channels/test",
+        Some((
+            "application/merge-patch+json",
+            br#"{"input": {"width": "wide"}}"#,
+        )),
+        &[],
+    );
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.json()["fields"][0]["field"], "input.width", "{r:?}");
+
     let mut unknown = channel.clone();
     unknown["ladder"][0]["bitrate"] = json!(1);
     let r = admin.send_json("PUT", "/api/v1/channels/test", &unknown);

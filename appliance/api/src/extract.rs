@@ -89,7 +89,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request(None, format!("malformed JSON: {message}"))
         } else {
-            let field = if path == "." { "body".into() } else { path };
+            // A tagged table (an input, an output) is read whole, so the path stops at it: find
+            // the key the message is about in the body itself.
+            let located = serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|body| feedline_config::field_path::locate(&body, &path, &message));
+            let field = match located {
+                Some(located) => located,
+                None if path == "." => "body".into(),
+                None => path,
+            };
             ApiError::invalid_field(field, message)
         }
     })

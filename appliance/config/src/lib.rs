@@ -6,6 +6,7 @@
 
 mod channel;
 mod failover;
+pub mod field_path;
 mod frame_rate;
 mod input;
 mod load;

@@ -1,6 +1,6 @@
 //! Reading a config: TOML text → `Config`, with the field path of any unknown key or wrong type.
 
-use crate::{Config, ValidationErrors};
+use crate::{field_path, Config, ValidationErrors};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,10 @@ pub fn parse(text: &str) -> Result<Config, LoadError> {
         }
         // Internally tagged tables (outputs, inputs) are buffered by serde, so the path stops at
         // the table; put the offending key back on it.
-        if let Some(key) = unknown_field(&message) {
+        if let Some(located) = document(text).and_then(|d| field_path::locate(&d, &path, &message))
+        {
+            path = located;
+        } else if let Some(key) = unknown_field(&message) {
             if !path.ends_with(&format!(".{key}")) {
                 path = format!("{path}.{key}");
             }
@@ -55,6 +58,12 @@ pub fn read_file(path: &Path) -> Result<Config, LoadError> {
         source,
     })?;
     parse(&text)
+}
+
+/// The config as plain data, to find a key in (only after the typed read failed).
+fn document(text: &str) -> Option<serde_json::Value> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    serde_json::to_value(table).ok()
 }
 
 /// `links[1]: unknown field …` → (`links[1]`, `unknown field …`).

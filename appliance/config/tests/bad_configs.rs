@@ -357,7 +357,25 @@ fn bad_configs_are_rejected_with_their_field_path() {
         (
             "unknown SRT mode",
             Box::new(replace("mode = \"listener\"", "mode = \"server\"")),
-            "channels[0].outputs[0]: unknown variant `server`, expected one of `caller`, `listener`, `rendezvous`",
+            "channels[0].outputs[0].mode: unknown variant `server`, expected one of `caller`, `listener`, `rendezvous`",
+        ),
+        (
+            "wrong type in an output (a tagged table, read by serde as a whole)",
+            Box::new(replace("port = 9001", "port = \"9001\"")),
+            "channels[0].outputs[1].port: invalid type: string \"9001\", expected u16",
+        ),
+        (
+            "out-of-range number in an input",
+            Box::new(replace(
+                "type = \"test_pattern\"\nwidth = 1280\nheight = 720\nframe_rate = 30",
+                "type = \"srt\"\nmode = \"listener\"\nport = 70000",
+            )),
+            "channels[0].input.port: invalid value: integer `70000`, expected u16",
+        ),
+        (
+            "wrong type in an input",
+            Box::new(replace("width = 1280\nheight = 720\nframe_rate = 30\n[channels.video]", "width = 1280\nheight = 720\nframe_rate = 30\ntone_hz = true\n[channels.video]")),
+            "channels[0].input.tone_hz: invalid type: boolean `true`, expected u32",
         ),
         (
             "wrong type",

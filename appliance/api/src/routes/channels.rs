@@ -171,11 +171,15 @@ pub async fn patch(
         let mut value = serde_json::to_value(&config.channels[i])
             .map_err(|e| ControlError::Internal(e.to_string()))?;
         merge_patch(&mut value, &patch);
-        let channel: Channel = serde_path_to_error::deserialize(value).map_err(|e| {
+        let channel: Channel = serde_path_to_error::deserialize(&value).map_err(|e| {
             let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            // An input or output is read whole: name the key inside it.
+            let field =
+                feedline_config::field_path::locate(&value, &field, &message).unwrap_or(field);
             ControlError::Invalid(vec![feedline_config::FieldError {
                 path: format!("channels[{i}].{field}"),
-                message: e.into_inner().to_string(),
+                message,
             }])
         })?;
         config.channels[i] = channel;
