@@ -193,7 +193,13 @@ pub fn assert_ts_continuity(capture: &Path) -> ts::TsReport {
         "capture too small: {} packets",
         report.packets
     );
-    assert_eq!(report.sync_errors, 0, "TS sync lost");
+    assert_eq!(
+        report.sync_errors,
+        0,
+        "TS sync lost in {}: {:?}",
+        capture.display(),
+        report.errors
+    );
     assert_eq!(
         report.continuity_errors, 0,
         "continuity errors: {:?}",
@@ -232,6 +238,8 @@ pub fn assert_whole_from(capture: &Path, from: usize) -> u64 {
 /// As `assert_whole_from`, for what the receiver wrote from byte `from` up to byte `to`.
 pub fn assert_whole_between(capture: &Path, from: usize, to: usize) -> u64 {
     let checked = capture_part(capture, from, to);
+    // Said before the check, so that a failure's byte offsets can be found in the capture.
+    println!("checking bytes {from}..{to} of {}", capture.display());
     let report = assert_ts_continuity(&checked);
     let packets = crate::analysis::packets(&checked, 0);
     let gaps = crate::analysis::dts_gaps(&packets, 3000 + 1500);

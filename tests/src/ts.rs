@@ -23,13 +23,28 @@ pub fn check(bytes: &[u8]) -> TsReport {
     let mut offset = (0..PACKET.min(bytes.len()))
         .find(|&o| (0..3).all(|k| bytes.get(o + k * PACKET).is_none_or(|b| *b == 0x47)))
         .unwrap_or(0);
+    let mut in_sync = true;
     while offset + PACKET <= bytes.len() {
         let p = &bytes[offset..offset + PACKET];
         if p[0] != 0x47 {
+            // Where the stream broke, to find it in the capture afterwards.
+            if in_sync && report.errors.len() < 10 {
+                report.errors.push(format!(
+                    "sync lost at byte {offset} (after packet {})",
+                    report.packets
+                ));
+            }
+            in_sync = false;
             report.sync_errors += 1;
             offset += 1;
             continue;
         }
+        if !in_sync && report.errors.len() < 10 {
+            report
+                .errors
+                .push(format!("sync found again at byte {offset}"));
+        }
+        in_sync = true;
         offset += PACKET;
         report.packets += 1;
         let pid = (u16::from(p[1] & 0x1f) << 8) | u16::from(p[2]);
@@ -84,6 +99,27 @@ mod tests {
         let r = check(&bytes);
         assert_eq!(r.packets, 5);
         assert_eq!(r.continuity_errors, 1);
+    }
+
+    #[test]
+    fn says_where_sync_was_lost_and_found() {
+        // A 40-byte piece of a packet after the first: the checker reads it as a packet
+        // running into the next one, then finds the packet after that.
+        let mut bytes = packet(0x100, 0);
+        bytes.extend(&packet(0x100, 1)[..40]);
+        for cc in 2..5 {
+            bytes.extend(packet(0x100, cc));
+        }
+        let r = check(&bytes);
+        assert_eq!(r.packets, 4);
+        assert_eq!(r.sync_errors, 40);
+        assert_eq!(
+            r.errors,
+            [
+                "sync lost at byte 376 (after packet 2)",
+                "sync found again at byte 416"
+            ]
+        );
     }
 
     #[test]

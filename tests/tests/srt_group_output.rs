@@ -153,9 +153,16 @@ fn states(links: &[serde_json::Value]) -> Vec<String> {
 }
 
 /// Stops the receiver and checks the stream from `from_byte` on: every TS packet in order
-/// (no continuity error) and no frame missing. Returns the number of TS packets checked.
-fn assert_whole_from(rig: &mut Rig, from_byte: usize) -> u64 {
-    assert_received_whole(&mut rig.receiver, &rig.capture, from_byte, rig.latency_ms)
+/// (no continuity error) and no frame missing. Returns the number of TS packets checked. The
+/// capture is kept as `<test>.ts`.
+fn assert_whole_from(rig: &mut Rig, from_byte: usize, test: &str) -> u64 {
+    assert_received_whole(
+        &mut rig.receiver,
+        &rig.capture,
+        from_byte,
+        rig.latency_ms,
+        test,
+    )
 }
 
 fn assert_received_whole(
@@ -163,18 +170,19 @@ fn assert_received_whole(
     capture: &Path,
     from_byte: usize,
     latency_ms: u64,
+    test: &str,
 ) -> u64 {
     std::thread::sleep(Duration::from_millis(latency_ms * 3));
     receiver.stop();
-    // After a failure: the capture and the receiver's log.
-    let kept = kept("srt-group-received.ts");
+    // After a failure: the capture and the receiver's log, one pair per test (a later test
+    // must not overwrite an earlier one's evidence).
+    let kept = kept(&format!("{test}.ts"));
     let _ = std::fs::copy(capture, &kept);
     let _ = std::fs::copy(&receiver.stderr, kept.with_extension("stderr"));
     feedline_tests::feed::assert_whole_from(capture, from_byte)
 }
 
-/// Where a file kept for after a failure goes (the tests run one at a time, so the last
-/// failing test's files are these).
+/// Where a file kept for after a failure goes.
 fn kept(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
@@ -195,7 +203,7 @@ fn broadcast_group_output_over_two_paths_at_10_percent_loss_each_loses_nothing()
     std::thread::sleep(Duration::from_secs(seconds() - seconds() / 2));
     keep_log(&rig.appliance, "srt_group_broadcast");
     // From the first byte: the group's warm-up gives each receiver its RTT first.
-    let packets = assert_whole_from(&mut rig, 0);
+    let packets = assert_whole_from(&mut rig, 0, "srt_group_broadcast");
     // The warm-up is on the wire: the stream opens with null packets (PID 0x1FFF), the
     // programme after them.
     let received = std::fs::read(&rig.capture).expect("capture");
@@ -248,7 +256,7 @@ fn broadcast_group_output_keeps_the_stream_whole_while_one_path_is_cut_for_10_se
     let after = links(&rig.admin);
     let events = link_events(&rig.admin);
     keep_log(&rig.appliance, "srt_group_broadcast_cut");
-    let packets = assert_whole_from(&mut rig, 0);
+    let packets = assert_whole_from(&mut rig, 0, "srt_group_broadcast_cut");
 
     assert_eq!(states(&before), ["active", "active"], "{before:?}");
     assert_eq!(
@@ -317,7 +325,7 @@ fn backup_group_output_moves_to_the_standby_link_when_the_main_path_is_cut() {
     let after = links(&rig.admin);
     keep_log(&rig.appliance, "srt_group_backup");
     // On the standby, and back on the main once its path returned: whole.
-    let packets = assert_whole_from(&mut rig, switched);
+    let packets = assert_whole_from(&mut rig, switched, "srt_group_backup");
     // On the main before the cut: whole.
     let packets = packets + feedline_tests::feed::assert_whole_between(&rig.capture, 0, before_cut);
     // Across the switch: the pictures go on, with at most one short hole (see
@@ -551,8 +559,13 @@ fn bound_links(tie: Tie, cut_second_path: bool) {
         let events = link_events(&admin);
         (during, metrics, alarms, events, after, noticed, broken)
     });
-    keep_log(&appliance, "srt_group_bind");
-    let packets = assert_received_whole(&mut receiver, &capture, 0, LATENCY_MS);
+    let test = match (tie, cut_second_path) {
+        (Tie::Address, false) => "srt_group_bind",
+        (Tie::Interface, _) => "srt_group_bind_interface",
+        (Tie::Address, true) => "srt_group_bind_dead_path",
+    };
+    keep_log(&appliance, test);
+    let packets = assert_received_whole(&mut receiver, &capture, 0, LATENCY_MS, test);
 
     assert_eq!(states(&both), ["active", "active"], "{both:?}");
     for (i, link) in both.iter().enumerate() {
