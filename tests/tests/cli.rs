@@ -141,6 +141,49 @@ fn probe_lists_every_backend_with_a_reason_when_unavailable() {
             .any(|l| l.contains("x264enc") && l.ends_with("available")),
         "{text}"
     );
+    // NVENC's reason is the driver's own state, read from /proc: on a box without the driver
+    // (CI), exactly that; on one with a GPU that registered no encoder, the GPU by name.
+    let nvenc = text
+        .lines()
+        .find(|l| l.contains("nvh264enc"))
+        .unwrap_or_default();
+    let driver = std::path::Path::new("/proc/driver/nvidia");
+    if !driver.exists() {
+        assert!(
+            nvenc.ends_with("no NVIDIA driver is loaded (no /proc/driver/nvidia)"),
+            "{nvenc}"
+        );
+    } else if nvenc.contains("unavailable") {
+        let info = std::fs::read_dir(driver.join("gpus"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|gpu| std::fs::read_to_string(gpu.path().join("information")).ok())
+            .next()
+            .unwrap_or_default();
+        let model = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Model:"))
+            .map(str::trim)
+            .unwrap_or("lists no GPU");
+        assert!(nvenc.contains(model), "{nvenc}\n{info}");
+    }
+    // Inputs decode H.264 with a decoder that is installed here (libav's, on a box without a
+    // GPU), and the report says which.
+    let h264 = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Video decoders"))
+        .find(|l| l.trim_start().starts_with("H.264"))
+        .unwrap_or_else(|| panic!("no H.264 decoder line:\n{text}"));
+    assert!(h264.contains("avdec_h264 (libav H.264"), "{h264}");
+    if !driver.exists() {
+        assert!(
+            h264.trim_start()
+                .strip_prefix("H.264")
+                .is_some_and(|rest| rest.trim_start().starts_with("avdec_h264")),
+            "{h264}"
+        );
+    }
     assert!(text.contains("Capture devices:"));
 }
 

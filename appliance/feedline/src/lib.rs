@@ -152,6 +152,26 @@ pub fn cli_probe() -> anyhow::Result<()> {
             None => println!(),
         }
     }
+    println!("Video decoders for file and network inputs (the first of each codec is used):");
+    let decoders = feedline_media::probe::video_decoders();
+    for codec in [feedline_config::Codec::H264, feedline_config::Codec::Hevc] {
+        let names: Vec<String> = decoders
+            .iter()
+            .filter(|d| d.codec == codec)
+            .map(|d| {
+                let runs_on = if d.hardware { "hardware" } else { "CPU" };
+                format!("{} ({}, {runs_on})", d.element, d.description)
+            })
+            .collect();
+        let codec = match codec {
+            feedline_config::Codec::H264 => "H.264",
+            feedline_config::Codec::Hevc => "HEVC",
+        };
+        match names.is_empty() {
+            true => println!("  {codec:<6} none: install gstreamer1.0-libav"),
+            false => println!("  {codec:<6} {}", names.join(", ")),
+        }
+    }
     println!("Capture devices:");
     let devices = feedline_media::probe::capture_devices();
     if devices.is_empty() {

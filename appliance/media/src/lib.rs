@@ -21,6 +21,7 @@ pub mod late_frames;
 mod link_stats;
 pub mod meter;
 mod mux_branch;
+pub mod nvidia;
 mod output;
 mod output_set;
 pub mod probe;

@@ -35,18 +35,14 @@ pub fn encoder_backends() -> Vec<BackendReport> {
             let available = gst::ElementFactory::find(element).is_some();
             let reason = (!available).then(|| match registry.find_plugin(plugin) {
                 Some(_) => format!(
-                    "plugin {plugin:?} is installed but registered no {element}: no {} device or driver found",
-                    match backend {
-                        Backend::Nvenc => "NVIDIA GPU with NVENC",
-                        Backend::Qsv => "Intel QuickSync (oneVPL)",
-                        Backend::Va => "VA-API encode-capable",
-                        Backend::Software => "software",
-                    }
+                    "plugin {plugin:?} is installed but registered no {element}: {}",
+                    why_not_registered(backend)
                 ),
                 None => format!(
                     "GStreamer plugin {plugin:?} is not installed ({})",
                     match backend {
-                        Backend::Software if codec == Codec::H264 => "Debian package gstreamer1.0-plugins-ugly",
+                        Backend::Software if codec == Codec::H264 =>
+                            "Debian package gstreamer1.0-plugins-ugly",
                         _ => "Debian package gstreamer1.0-plugins-bad",
                     }
                 ),
@@ -61,6 +57,61 @@ pub fn encoder_backends() -> Vec<BackendReport> {
         }
     }
     reports
+}
+
+/// A video decoder that file and network inputs can use for a codec.
+#[derive(Debug, Clone)]
+pub struct DecoderReport {
+    pub codec: Codec,
+    pub element: String,
+    pub description: String,
+    /// A GPU or other hardware block (GStreamer's `Hardware` class), not the CPU.
+    pub hardware: bool,
+}
+
+/// The decoders for H.264 and HEVC that decodebin may pick, best first: decodebin takes the
+/// highest-ranked one that accepts the stream, so the first of each codec is what file and
+/// network inputs decode with (on a box with an NVIDIA GPU, NVDEC's `nvh264dec` outranks
+/// libav's `avdec_h264`).
+pub fn video_decoders() -> Vec<DecoderReport> {
+    let factories = gst::ElementFactory::factories_with_type(
+        gst::ElementFactoryType::DECODER | gst::ElementFactoryType::MEDIA_VIDEO,
+        gst::Rank::MARGINAL,
+    );
+    let mut reports = Vec::new();
+    for (codec, caps) in [(Codec::H264, "video/x-h264"), (Codec::Hevc, "video/x-h265")] {
+        let caps = gst::Caps::builder(caps).build();
+        let mut fitting: Vec<&gst::ElementFactory> = factories
+            .iter()
+            .filter(|f| f.can_sink_any_caps(&caps))
+            .collect();
+        // By rank, as decodebin sorts them; by name among equals.
+        fitting.sort_by(|a, b| b.rank().cmp(&a.rank()).then(a.name().cmp(&b.name())));
+        reports.extend(fitting.into_iter().map(|f| DecoderReport {
+            codec,
+            element: f.name().to_string(),
+            description: f.longname().to_string(),
+            hardware: f.klass().contains("Hardware"),
+        }));
+    }
+    reports
+}
+
+/// Why an installed plugin registered no encoder: the plugins probe the hardware when they
+/// load and register only what works.
+fn why_not_registered(backend: Backend) -> String {
+    let missing = match backend {
+        Backend::Nvenc => {
+            return crate::nvidia::why_no_nvenc(
+                std::path::Path::new("/proc"),
+                crate::nvidia::library_found,
+            )
+        }
+        Backend::Qsv => "Intel QuickSync (oneVPL)",
+        Backend::Va => "VA-API encode-capable",
+        Backend::Software => "software",
+    };
+    format!("no {missing} device or driver found")
 }
 
 /// Capture devices seen by GStreamer's device monitor (V4L2, DeckLink providers).
