@@ -163,7 +163,8 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
     assert!(
         backlog["frames"].as_u64().is_some_and(|n| n < 5)
             && backlog["capacity"] == 15
-            && backlog["full_for_s"].is_null(),
+            && backlog["full_for_s"].is_null()
+            && backlog["filling_for_s"].is_null(),
         "backlog of a ladder that keeps up: {backlog}"
     );
     for status in &statuses {
@@ -280,6 +281,10 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
     assert!(backlog < 5.0, "ladder backlog {backlog} frames");
     assert_eq!(
         value("feedline_ladder_backlog_full_seconds{channel=\"test\"}"),
+        0.0
+    );
+    assert_eq!(
+        value("feedline_ladder_backlog_filling_seconds{channel=\"test\"}"),
         0.0
     );
     // Every metric the shipped alerting rules read is one this appliance exports: a rename

@@ -1,5 +1,6 @@
-//! A ladder the box cannot encode in real time (1080p HEVC in software beside a 360p H.264 rung,
-//! on a two-core machine): the channel sheds programme frames, every rung the same ones, and
+//! A ladder the box cannot encode in real time (1080p and 720p HEVC in software beside a 360p
+//! H.264 rung, on a two-core machine; 1080p HEVC alone came within 5 % of real time on a
+//! quiet day, 33–35 ms a picture, too near the line to show anything for certain): the channel sheds programme frames, every rung the same ones, and
 //! stays on time, and the frames it shed are reported: dropped frames per rung, a `ladder`
 //! alarm and a `ladder_overload` event. Before, it fell behind without bound and showed nothing
 //! wrong (7 s late after 30 s, at three quarters of real time).
@@ -43,6 +44,13 @@ frame_rate = 30
 codec = "hevc"
 bitrate_kbps = 4000
 [[channels.ladder]]
+name = "720p"
+width = 1280
+height = 720
+frame_rate = 30
+codec = "hevc"
+bitrate_kbps = 2500
+[[channels.ladder]]
 name = "360p"
 width = 640
 height = 360
@@ -80,10 +88,13 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
     let (admin, _) = set_up_admin(&d, &appliance);
 
     // Long enough that a channel falling behind is seconds late by the time the receiver comes.
-    // Meanwhile: the operator is told the ladder cannot keep up before the first frame is shed
-    // (its backlog full for 2 s), not only once frames are gone (measured: 5.2 s into the
-    // watch, 1.8 s before the first shed frame).
-    let warned = watch_the_start(&admin, Duration::from_secs(8));
+    // Meanwhile: the operator is told the ladder cannot keep up before the first frame is shed,
+    // not only once frames are gone. Two ways, as fast as this machine is: a ladder too heavy
+    // from its first frame keeps the backlog full through the start (warned 5.2 s into the
+    // watch, 1.8 s before the first shed frame); one only just too heavy catches up with its
+    // start, then its backlog creeps up (one CI run: HEVC at 35 ms a picture for 33 ms frames,
+    // first shed frame 17 s in) and it is warned while the backlog fills.
+    let warned = watch_the_start(&admin, Duration::from_secs(8), Duration::from_secs(30));
     let dropped_before = dropped_frames(&admin, "360p");
     // Pictures reach the receiver a little after they are encoded: the status window starts
     // before the first of them was.
@@ -158,7 +169,7 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
         .filter_map(|r| r["dropped_frames_last_10s"].as_u64())
         .collect();
     assert!(
-        shed_lately.len() == 2 && shed_lately.iter().all(|&n| n > 0),
+        shed_lately.len() == 3 && shed_lately.iter().all(|&n| n > 0),
         "frames shed in the last 10 s per rung: {shed_lately:?}"
     );
     // The alarm names the rung the ladder waits for: the 1080p HEVC one, whose pictures spend
@@ -191,8 +202,12 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
                 })),
         "no ladder alarm naming the 1080p HEVC encoder while frames are shed: {alarms}"
     );
-    // Warning events when the backlog filled and when shedding started.
-    for news in ["its backlog full for", "shedding frames"] {
+    // Warning events when the backlog filled (full through the start, or filling after it)
+    // and when shedding started.
+    for news in [
+        &["its backlog full for", "its backlog filling"][..],
+        &["shedding frames"],
+    ] {
         assert!(
             events["events"]
                 .as_array()
@@ -200,17 +215,17 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
                 .flatten()
                 .any(|e| e["kind"] == "ladder_overload"
                     && e["severity"] == "warning"
-                    && e["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains(&format!("cannot keep up, {news}")))),
-            "no event \"{news}\": {events}"
+                    && e["message"].as_str().is_some_and(|m| news
+                        .iter()
+                        .any(|n| m.contains(&format!("cannot keep up, {n}"))))),
+            "no event {news:?}: {events}"
         );
     }
-    // While it sheds, the backlog stays full.
+    // While it sheds, the backlog stays (near) full, and has for more than the alarm's second.
     let backlog = &status["channels"][0]["ladder_backlog"];
     assert!(
         backlog["frames"].as_u64().unwrap_or(0) + 2 >= backlog["capacity"].as_u64().unwrap_or(99)
-            && backlog["full_for_s"].as_f64().unwrap_or(0.0) > 2.0,
+            && backlog["filling_for_s"].as_f64().unwrap_or(0.0) > 2.0,
         "backlog while shedding: {backlog}"
     );
     assert!(
@@ -285,15 +300,21 @@ struct Start {
     message: Option<String>,
 }
 
-/// Reads the status every 100 ms for `how_long`.
-fn watch_the_start(admin: &feedline_tests::api::Client, how_long: Duration) -> Start {
+/// Reads the status every 100 ms for at least `at_least`, and on until the first shed frame
+/// (at most `at_most`).
+fn watch_the_start(
+    admin: &feedline_tests::api::Client,
+    at_least: Duration,
+    at_most: Duration,
+) -> Start {
     let began = std::time::Instant::now();
     let mut start = Start {
         alarm_s: None,
         first_shed_s: None,
         message: None,
     };
-    while began.elapsed() < how_long {
+    while began.elapsed() < at_least || (start.first_shed_s.is_none() && began.elapsed() < at_most)
+    {
         let status = admin.get("/api/v1/status").json();
         let at = began.elapsed().as_secs_f64();
         let shed = status["channels"][0]["renditions"]

@@ -338,6 +338,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 Some(Unit::Seconds),
                 |b| b.full_for_s.unwrap_or(0.0),
             ),
+            (
+                "ladder_backlog_filling",
+                "How long the ladder's backlog has been at least half full since the channel's start settled, 0 while it is not (1 s: the ladder alarm)",
+                Some(Unit::Seconds),
+                |b| b.filling_for_s.unwrap_or(0.0),
+            ),
         ],
     );
 

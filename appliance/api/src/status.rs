@@ -44,6 +44,11 @@ pub struct LadderBacklogLive {
     /// How long it has been full, s. From 2 s the channel raises the `ladder` alarm (a start
     /// fills it for about a second); `null` while it is not full.
     pub full_for_s: Option<f64>,
+    /// How long it has held at least half its capacity since the channel's start settled, s.
+    /// Once settled a full backlog sheds at once, so a ladder falling behind slowly shows here
+    /// before any frame goes: from 1 s the channel raises the `ladder` alarm. `null` while under
+    /// half, and during the start.
+    pub filling_for_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -165,6 +165,7 @@ impl Sampler {
                 frames: b.frames,
                 capacity: b.capacity,
                 full_for_s: b.full_for.map(|d| d.as_secs_f64()),
+                filling_for_s: b.filling_for.map(|d| d.as_secs_f64()),
             }),
             renditions: media
                 .renditions

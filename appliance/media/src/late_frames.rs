@@ -61,6 +61,7 @@ pub fn watch(queue: &gst::Element, backlog: Arc<Backlog>) {
         backlog.record(level);
         if !shedding.load(Ordering::Relaxed) && start.started(level) {
             shedding.store(true, Ordering::Relaxed);
+            backlog.settled();
             queue.set_property_from_str("leaky", "downstream");
             let frames = start.passed.load(Ordering::Relaxed);
             debug!(queue = %queue.name(), frames, "shedding late frames from now on");
@@ -75,6 +76,11 @@ fn full(level: u32) -> bool {
     level + 2 >= HELD
 }
 
+/// Whether the queue is at least half full: a ladder that keeps up leaves it near empty.
+fn filling(level: u32) -> bool {
+    level * 2 >= HELD
+}
+
 /// The programme frames waiting in front of the ladder, as the late-frames queue last said,
 /// and since when it has been full: a ladder that cannot keep up, before and while the channel
 /// sheds frames. Kept across pipeline rebuilds (the channel's meter owns it).
@@ -84,6 +90,10 @@ pub struct Backlog {
     level: AtomicU32,
     /// Nanoseconds since `epoch`; `NEVER` while not full.
     full_since_ns: AtomicU64,
+    /// The same for at least half full, counted only once the start has settled.
+    filling_since_ns: AtomicU64,
+    /// The channel's start is over: the queue sheds what it cannot hold.
+    settled: AtomicBool,
 }
 
 const NONE: u32 = u32::MAX;
@@ -97,6 +107,10 @@ pub struct BacklogStatus {
     pub capacity: u32,
     /// How long the queue has been full; `None` while it is not.
     pub full_for: Option<Duration>,
+    /// How long it has been at least half full since the channel's start settled; `None` while
+    /// it is not, and during the start (which fills it for about a second). Once settled, a
+    /// full queue sheds at once, so a ladder that slowly falls behind shows here first.
+    pub filling_for: Option<Duration>,
 }
 
 impl Default for Backlog {
@@ -105,6 +119,8 @@ impl Default for Backlog {
             epoch: Instant::now(),
             level: AtomicU32::new(NONE),
             full_since_ns: AtomicU64::new(NEVER),
+            filling_since_ns: AtomicU64::new(NEVER),
+            settled: AtomicBool::new(false),
         }
     }
 }
@@ -121,17 +137,31 @@ impl Backlog {
 
     fn record_at(&self, level: u32, now_ns: u64) {
         self.level.store(level, Ordering::Relaxed);
-        if !full(level) {
-            self.full_since_ns.store(NEVER, Ordering::Relaxed);
-        } else if self.full_since_ns.load(Ordering::Relaxed) == NEVER {
-            self.full_since_ns.store(now_ns, Ordering::Relaxed);
-        }
+        let since = |at: &AtomicU64, on: bool| {
+            if !on {
+                at.store(NEVER, Ordering::Relaxed);
+            } else if at.load(Ordering::Relaxed) == NEVER {
+                at.store(now_ns, Ordering::Relaxed);
+            }
+        };
+        since(&self.full_since_ns, full(level));
+        since(
+            &self.filling_since_ns,
+            filling(level) && self.settled.load(Ordering::Relaxed),
+        );
+    }
+
+    /// The channel's start is over (the queue now sheds).
+    fn settled(&self) {
+        self.settled.store(true, Ordering::Relaxed);
     }
 
     /// A new pipeline: nothing known until its queue reports.
     pub fn restarted(&self) {
         self.level.store(NONE, Ordering::Relaxed);
         self.full_since_ns.store(NEVER, Ordering::Relaxed);
+        self.filling_since_ns.store(NEVER, Ordering::Relaxed);
+        self.settled.store(false, Ordering::Relaxed);
     }
 
     pub fn status(&self) -> Option<BacklogStatus> {
@@ -143,11 +173,15 @@ impl Backlog {
         if frames == NONE {
             return None;
         }
-        let since = self.full_since_ns.load(Ordering::Relaxed);
+        let held_for = |at: &AtomicU64| {
+            let since = at.load(Ordering::Relaxed);
+            (since != NEVER).then(|| Duration::from_nanos(now_ns.saturating_sub(since)))
+        };
         Some(BacklogStatus {
             frames,
             capacity: HELD,
-            full_for: (since != NEVER).then(|| Duration::from_nanos(now_ns.saturating_sub(since))),
+            full_for: held_for(&self.full_since_ns),
+            filling_for: held_for(&self.filling_since_ns),
         })
     }
 }
@@ -228,6 +262,32 @@ mod tests {
         assert_eq!(backlog.status_at(7 * S).and_then(|b| b.full_for), None);
         backlog.restarted();
         assert_eq!(backlog.status_at(8 * S), None);
+    }
+
+    #[test]
+    fn a_filling_backlog_counts_only_once_the_start_has_settled() {
+        const S: u64 = 1_000_000_000;
+        let backlog = Backlog::default();
+        // The start's stall fills the queue: not "filling" yet.
+        backlog.record_at(HELD, 0);
+        assert_eq!(backlog.status_at(S).and_then(|b| b.filling_for), None);
+        backlog.record_at(0, 2 * S);
+        backlog.settled();
+        // A ladder falling behind slowly: half full at 3 s, still rising at 4.5 s.
+        backlog.record_at(HELD / 2, 3 * S);
+        let not_yet = backlog.status_at(4 * S).expect("reported");
+        assert_eq!(not_yet.filling_for, None, "7 of 15 is under half");
+        backlog.record_at(HELD / 2 + 1, 4 * S);
+        backlog.record_at(HELD - 3, 5 * S);
+        let filling = backlog.status_at(6 * S).expect("reported");
+        assert_eq!(filling.filling_for, Some(Duration::from_secs(2)));
+        assert_eq!(filling.full_for, None);
+        // Back under half: over; a rebuilt pipeline has a start of its own again.
+        backlog.record_at(3, 7 * S);
+        assert_eq!(backlog.status_at(8 * S).and_then(|b| b.filling_for), None);
+        backlog.restarted();
+        backlog.record_at(HELD, 9 * S);
+        assert_eq!(backlog.status_at(10 * S).and_then(|b| b.filling_for), None);
     }
 
     #[test]
