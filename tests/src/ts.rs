@@ -113,11 +113,13 @@ mod tests {
         let r = check(&bytes);
         assert_eq!(r.packets, 4);
         assert_eq!(r.sync_errors, 40);
+        // (The piece also broke the counter: packet 3 follows packet 1's piece.)
         assert_eq!(
             r.errors,
             [
                 "sync lost at byte 376 (after packet 2)",
-                "sync found again at byte 416"
+                "sync found again at byte 416",
+                "PID 0x0100 at packet 3: expected CC 2, got 3"
             ]
         );
     }
