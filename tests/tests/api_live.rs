@@ -158,6 +158,12 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
         matches!(encode_ms[..], [big, small] if big > small && small > 0.0 && big < frame_ms[0]),
         "encode latency 360p/180p: {encode_ms:?} ms"
     );
+    // A test pattern arrives raw: no decoder, and the status says none (not a guess).
+    assert!(
+        last["input"]["video_decoder"].is_null(),
+        "{}",
+        last["input"]
+    );
     // A ladder that keeps up: nothing waits in front of it, no `ladder` alarm.
     let backlog = &last["ladder_backlog"];
     assert!(

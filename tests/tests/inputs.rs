@@ -195,7 +195,19 @@ fn assert_network_input_reencoded(
     assert_ts_continuity(&path);
     // assert_feed checks the AAC 48 kHz stereo stream along with the video.
     assert_feed(&path, &two_rungs(), GOP, 10.0);
-    app.log()
+    // The log names the decoder decodebin picked: libav's on a box without an NVIDIA GPU.
+    let log = app.log();
+    let decoder_line = log
+        .lines()
+        .find(|l| l.contains("video decoder") && l.contains("input=test"))
+        .unwrap_or_else(|| panic!("no video decoder line:\n{log}"));
+    if !Path::new("/proc/driver/nvidia").exists() {
+        assert!(
+            decoder_line.contains("decoder=avdec_h264") && decoder_line.contains("hardware=false"),
+            "{decoder_line}"
+        );
+    }
+    log
 }
 
 #[test]

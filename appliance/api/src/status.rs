@@ -65,6 +65,11 @@ pub struct InputLive {
     /// Programme audio levels per audio channel, measured before encoding over the last 250 ms;
     /// empty when no audio flows.
     pub audio_levels: Vec<AudioLevelLive>,
+    /// The video decoder a file or network input without failover is decoded with, as
+    /// decodebin picked it when the stream started: `avdec_h264` (libav, CPU), `nvh264dec`
+    /// (NVIDIA NVDEC), …; null for raw inputs (test pattern, capture) and before the stream
+    /// starts. A failover input's own is in `failover.inputs`.
+    pub video_decoder: Option<String>,
     /// The failover switch, for a channel with a `failover` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverLive>,
@@ -101,6 +106,9 @@ pub struct FailoverInputLive {
     /// its jitter buffer adds to absorb the way it delivers (0 for a steady source; a sender
     /// delivering in bursts needs about half its burst gap).
     pub playout_delay_ms: u32,
+    /// The video decoder of the input's current opening (`avdec_h264`, `nvh264dec`, …); null
+    /// for raw inputs and while it is not open.
+    pub video_decoder: Option<String>,
     pub last_error: Option<String>,
 }
 

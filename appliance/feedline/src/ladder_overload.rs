@@ -188,6 +188,7 @@ mod tests {
                 timecode: None,
                 frames: 900,
                 audio_levels: Vec::new(),
+                video_decoder: None,
                 failover: None,
             },
             ladder_backlog: Some(LadderBacklogLive {

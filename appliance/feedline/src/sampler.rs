@@ -159,6 +159,7 @@ impl Sampler {
                         rms_dbfs: l.rms_dbfs,
                     })
                     .collect(),
+                video_decoder: media.input.video_decoder,
                 failover: media.input.failover.map(failover_live),
             },
             ladder_backlog: media.ladder_backlog.map(|b| LadderBacklogLive {
@@ -267,6 +268,7 @@ fn stopped_channel(
             timecode: None,
             frames: 0,
             audio_levels: Vec::new(),
+            video_decoder: None,
             failover: None,
         },
         ladder_backlog: None,
@@ -293,6 +295,7 @@ fn failover_live(f: feedline_media::FailoverStatus) -> FailoverLive {
                 reopens: i.reopens,
                 signal: i.signal,
                 playout_delay_ms: i.playout_delay_ms,
+                video_decoder: i.video_decoder,
                 last_error: i.last_error,
             })
             .collect(),
@@ -511,6 +514,7 @@ mod tests {
                     timecode: None,
                     frames: frames + dropped,
                     audio_levels: Vec::new(),
+                    video_decoder: None,
                     failover: None,
                 },
                 ladder_backlog: None,

@@ -47,18 +47,21 @@ pub fn appsrc_specs(prefix: &str) -> (ElementSpec, ElementSpec) {
 }
 
 impl FileSource {
+    /// Plays `path` into the channel's `video` and `audio` appsrcs on a thread of its own;
+    /// `decoder` learns the video decoder the file's stream gets.
     pub fn start(
         path: &Path,
         loop_playback: bool,
         video: gst_app::AppSrc,
         audio: gst_app::AppSrc,
+        decoder: Arc<crate::video_decoder::VideoDecoder>,
     ) -> FileSource {
         let stop = Arc::new(AtomicBool::new(false));
         let path = path.to_path_buf();
         let stop_flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("file-source".into())
-            .spawn(move || run(&path, loop_playback, video, audio, &stop_flag))
+            .spawn(move || run(&path, loop_playback, video, audio, decoder, &stop_flag))
             .ok();
         FileSource { stop, thread }
     }
@@ -87,6 +90,7 @@ fn run(
     loop_playback: bool,
     video: gst_app::AppSrc,
     audio: gst_app::AppSrc,
+    decoder: Arc<crate::video_decoder::VideoDecoder>,
     stop: &AtomicBool,
 ) {
     if !path.exists() {
@@ -98,6 +102,7 @@ fn run(
         return;
     }
     let pipeline = gst::Pipeline::with_name("file-source");
+    crate::video_decoder::watch(pipeline.upcast_ref(), decoder, &path.display().to_string());
     let built = ElementSpec::new("filesrc", "file-source-file")
         .prop("location", path.display())
         .build()
@@ -347,11 +352,13 @@ mod tests {
         video.link(&frames).expect("link video");
         audio.link(&audio_sink).expect("link audio");
         channel.set_state(gst::State::Playing).expect("play");
+        let decoder = Arc::new(crate::video_decoder::VideoDecoder::default());
         let source = FileSource::start(
             &clip,
             false,
             video.downcast().expect("appsrc"),
             audio.downcast().expect("appsrc"),
+            decoder.clone(),
         );
         let mut with_meta = Vec::new();
         while let Some(sample) = frames.try_pull_sample(gst::ClockTime::from_seconds(10)) {
@@ -361,6 +368,13 @@ mod tests {
         drop(source);
         channel.set_state(gst::State::Null).expect("stop");
         assert_eq!(with_meta.len(), 30, "every frame of the clip arrives");
+        // The decoder the probe says inputs use (libav's without a GPU) is the one it got.
+        let first = crate::probe::video_decoders()
+            .into_iter()
+            .find(|d| d.codec == feedline_config::Codec::H264)
+            .map(|d| d.element);
+        assert!(first.is_some());
+        assert_eq!(decoder.name().map(|n| n.to_string()), first);
         // The first frames may be copies: the decoder asks again only after its pad is linked.
         let direct = with_meta.iter().filter(|m| **m).count();
         assert!(

@@ -155,6 +155,7 @@ pub fn build(
     let prefix = channel.name.as_str();
     let pipeline = gst::Pipeline::with_name(&format!("channel-{prefix}"));
     let bin = pipeline.upcast_ref::<gst::Bin>();
+    crate::video_decoder::watch(bin, meter.video_decoder.clone(), prefix);
     let plan = input::plan(&channel.input, prefix);
     let live_pace = matches!(
         plan,
@@ -243,7 +244,13 @@ pub fn build(
                     &audio[0],
                 )?;
                 input_elements.extend([v.clone().upcast(), a.clone().upcast()]);
-                file_source = Some(FileSource::start(path, *loop_playback, v, a));
+                file_source = Some(FileSource::start(
+                    path,
+                    *loop_playback,
+                    v,
+                    a,
+                    meter.video_decoder.clone(),
+                ));
             }
             InputPlan::Decoded { source } => {
                 info!(channel = prefix, source = %to_launch_line(source), "input");

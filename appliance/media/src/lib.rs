@@ -31,6 +31,7 @@ pub mod spec;
 mod srt_group_output;
 pub mod status;
 pub mod transport;
+pub mod video_decoder;
 
 pub use channel::ChannelRunner;
 pub use confidence::{AudioLevel, Thumbnail};

@@ -51,6 +51,9 @@ pub struct ChannelMeter {
     pub failover: Arc<crate::frame_sync::FailoverShared>,
     /// The programme frames waiting in front of the ladder (a live channel's late-frames queue).
     pub backlog: Arc<crate::late_frames::Backlog>,
+    /// The video decoder a channel without failover decodes its input with (a failover
+    /// input's own is in its failover status).
+    pub video_decoder: Arc<crate::video_decoder::VideoDecoder>,
     born: Instant,
     input: InputMeter,
     rungs: Vec<RungMeter>,
@@ -62,6 +65,7 @@ impl ChannelMeter {
             confidence: Arc::default(),
             failover: Arc::default(),
             backlog: Arc::default(),
+            video_decoder: Arc::default(),
             born: Instant::now(),
             input: InputMeter {
                 frames: AtomicU64::new(0),
@@ -185,6 +189,7 @@ impl ChannelMeter {
             rung.encode.restarted();
         }
         self.backlog.restarted();
+        self.video_decoder.forget();
         *lock(&self.input.format) = None;
     }
 
@@ -204,6 +209,7 @@ impl ChannelMeter {
             timecode: (timecode != NONE).then(|| unpack_timecode(timecode)),
             frames: m.frames.load(Ordering::Relaxed),
             audio_levels: self.confidence.audio_levels(),
+            video_decoder: self.video_decoder.name().map(|n| n.to_string()),
             failover: self.failover.status(),
         }
     }

@@ -143,6 +143,9 @@ pub struct InputStatus {
     pub frames: u64,
     /// Programme audio per channel, before encoding; empty when no audio flows.
     pub audio_levels: Vec<crate::confidence::AudioLevel>,
+    /// The video decoder decodebin picked for a file or network input without failover
+    /// (`avdec_h264`, `nvh264dec`); `None` for raw inputs and before the stream starts.
+    pub video_decoder: Option<String>,
     /// Present when the channel has a failover section.
     pub failover: Option<FailoverStatus>,
 }
@@ -207,6 +210,8 @@ pub struct FailoverInput {
     pub signal: Option<String>,
     /// How long the input's pictures wait for air on average (its jitter buffer), ms.
     pub playout_delay_ms: u32,
+    /// The video decoder decodebin picked for this input, as for a channel's input.
+    pub video_decoder: Option<String>,
     pub last_error: Option<String>,
 }
 

@@ -388,6 +388,7 @@ impl Pump {
                 reopens: r.reopens,
                 signal: r.signal.as_ref().map(feedline_v4l2::Signal::describe),
                 playout_delay_ms: r.playout_delay_ms,
+                video_decoder: r.video_decoder.as_deref().map(str::to_string),
                 last_error: input.feed.last_error(),
             })
             .collect();

@@ -85,6 +85,8 @@ pub struct Reading {
     /// playout adds to absorb the way it delivers. Changes at most once a window, so the status
     /// is not rebuilt every frame.
     pub playout_delay_ms: u32,
+    /// The video decoder of its current opening (shared, not copied, each frame).
+    pub video_decoder: Option<Arc<str>>,
 }
 
 /// What an input delivered, waiting for the programme pump.
@@ -92,6 +94,8 @@ pub struct Feed {
     format: ProgramFormat,
     delivery: Delivery,
     state: Mutex<FeedState>,
+    /// The video decoder of the input's current opening.
+    pub video_decoder: Arc<crate::video_decoder::VideoDecoder>,
 }
 
 struct FeedState {
@@ -138,6 +142,7 @@ impl Feed {
                 last_error: None,
                 signal: None,
             }),
+            video_decoder: Arc::default(),
         }
     }
 
@@ -167,6 +172,7 @@ impl Feed {
             reopens: s.restarts,
             signal: s.signal.clone(),
             playout_delay_ms: (s.pictures.mean_wait_frames() * frame_ns / 1e6) as u32,
+            video_decoder: self.video_decoder.name(),
         }
     }
 
@@ -415,6 +421,13 @@ fn run_once(
     stop: &AtomicBool,
 ) -> Result<Closed, String> {
     let pipeline = gst::Pipeline::with_name(&format!("input-{}", opening.prefix));
+    // Each opening picks its decoder afresh (the stream may have changed).
+    feed.video_decoder.forget();
+    crate::video_decoder::watch(
+        pipeline.upcast_ref(),
+        feed.video_decoder.clone(),
+        &opening.prefix,
+    );
     let mut file_source = None;
     let result = play(&pipeline, opening, signal, feed, stop, &mut file_source);
     let _ = pipeline.set_state(gst::State::Null);
@@ -462,6 +475,7 @@ fn play(
                 *loop_playback,
                 &video,
                 &audio,
+                feed.video_decoder.clone(),
             )?);
         }
     }
@@ -513,6 +527,7 @@ fn play_file(
     loop_playback: bool,
     video: &[gst::Element],
     audio: &[gst::Element],
+    decoder: Arc<crate::video_decoder::VideoDecoder>,
 ) -> Result<crate::file_source::FileSource, String> {
     let (video_src, audio_src) = crate::file_source::appsrc_specs(prefix);
     let paced = |src: ElementSpec, kind: &str, head: &gst::Element| {
@@ -537,6 +552,7 @@ fn play_file(
         loop_playback,
         video_src,
         audio_src,
+        decoder,
     ))
 }
 
