@@ -31,6 +31,11 @@ fn absent_receiver_is_retried_with_capped_backoff_while_other_outputs_flow() {
     );
     let app = Appliance::start(&two_rung_config(&outputs));
     let dir = tempfile::tempdir().expect("tempdir");
+    // A caller that finds nobody listening gives up after its 3 s connect timeout: start it
+    // once the channel (and its listener) runs. Once, in CI, the appliance took longer than
+    // that to start and the receiver was gone before it listened.
+    app.wait_for_log(&["channel running"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
 
     // The other output delivers while "cloud" has nobody to talk to.
     let mut local = Receiver::srt_live_transmit(
@@ -39,7 +44,13 @@ fn absent_receiver_is_retried_with_capped_backoff_while_other_outputs_flow() {
     );
     local
         .wait_for_bytes(100 * 188, Duration::from_secs(10))
-        .expect("the working output must deliver");
+        .unwrap_or_else(|| {
+            panic!(
+                "the working output must deliver; receiver:\n{}\nappliance:\n{}",
+                local.stderr_text(),
+                app.log()
+            )
+        });
     app.wait_for_log(
         &["output=cloud", "to=reconnecting"],
         Duration::from_secs(10),
@@ -111,6 +122,9 @@ fn caller_output_resumes_within_2s_when_receiver_returns() {
         caller_output("cloud", port),
         listener_output("monitor", monitor_port)
     )));
+    // As above: the monitor's caller needs the appliance listening within its connect timeout.
+    app.wait_for_log(&["channel running"], Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("channel did not start:\n{}", app.log()));
     let monitor_capture = dir.path().join("monitor.ts");
     let mut monitor =
         Receiver::srt_live_transmit(&format!("srt://127.0.0.1:{monitor_port}"), &monitor_capture);
