@@ -51,8 +51,12 @@ fn ffmpeg_source(seconds: u32, audio: bool) -> Vec<String> {
 }
 
 fn make_file(path: &Path, seconds: u32) {
+    make_file_with(path, seconds, true);
+}
+
+fn make_file_with(path: &Path, seconds: u32, audio: bool) {
     let status = Command::new("ffmpeg")
-        .args(ffmpeg_source(seconds, true))
+        .args(ffmpeg_source(seconds, audio))
         .arg("-y")
         .arg(path)
         .status()
@@ -112,6 +116,62 @@ fn file_input_is_played_at_live_pace_and_looped() {
         "media {:.1} s in {:.1} s of wall time: not live-paced",
         report.seconds,
         wall.as_secs_f64()
+    );
+}
+
+/// A clip with no sound (a holding loop, a graphics render): the outputs carry an AAC stream of
+/// silence as long as the pictures, looped with them. Before, the muxers waited for sound that
+/// never came and nothing reached the wire while the channel said it was running.
+#[test]
+fn file_without_audio_plays_with_silent_audio() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let media = tempfile::tempdir().expect("tempdir");
+    let file = media.path().join("pictures-only.ts");
+    make_file_with(&file, 3, false);
+    let port = free_port();
+    let config = two_rung_config(&listener(port)).replace(
+        PATTERN,
+        &format!("type = \"file\"\npath = \"{}\"", file.display()),
+    );
+    let app = Appliance::start(&config);
+    let (_dir, path, _) = capture(port, 11, &app);
+    assert_ts_continuity(&path);
+    // assert_feed checks the AAC 48 kHz stereo stream along with the video.
+    assert_feed(&path, &two_rungs(), GOP, 9.5);
+    assert!(
+        app.log().contains("file has no audio; sending silence"),
+        "{}",
+        app.log()
+    );
+    let audio = feedline_tests::analysis::streams(&path)
+        .into_iter()
+        .find(|s| s.codec_type == "audio")
+        .expect("audio stream");
+    let frames = feedline_tests::analysis::packets(&path, audio.index);
+    // AAC frames of 1024 samples at 48 kHz: 1920 ticks of 90 kHz apart, through every loop.
+    let gaps = feedline_tests::analysis::dts_gaps(&frames, 1920 + 2);
+    assert!(gaps.is_empty(), "audio gaps (90 kHz ticks): {gaps:?}");
+    // As long as the pictures, and with them (PTS spans at the receiver, 90 kHz).
+    let video = feedline_tests::analysis::video_streams(&path);
+    let pictures = feedline_tests::analysis::packets(&path, video[0].index);
+    let span = |p: &[feedline_tests::analysis::Packet]| {
+        let first = p.iter().map(|p| p.pts).min().unwrap_or(0);
+        let last = p.iter().map(|p| p.pts).max().unwrap_or(0);
+        (first, (last - first) as f64 / 90_000.0)
+    };
+    let ((sound_at, sound_s), (pictures_at, pictures_s)) = (span(&frames), span(&pictures));
+    assert!(
+        (sound_s - pictures_s).abs() < 0.2 && (sound_at - pictures_at).abs() < 9_000,
+        "{sound_s:.2} s of sound from PTS {sound_at}, {pictures_s:.2} s of pictures from {pictures_at}"
+    );
+    assert!(pictures_s >= 9.5, "{pictures_s:.2} s of pictures");
+    // Silent throughout: one silence (under -40 dBFS) from the start to the end.
+    let silences = feedline_tests::analysis::silences(&path, 1.0);
+    let silent_s: f64 = silences.iter().map(|(_, d)| d).sum();
+    assert!(
+        silent_s >= sound_s - 0.5,
+        "{silent_s:.2} s silent of {sound_s:.2} s: {silences:?}"
     );
 }
 

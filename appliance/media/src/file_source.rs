@@ -6,6 +6,7 @@
 //! a timestamp going back. (A segment seek in the channel pipeline cannot do this: tsdemux does
 //! not support segment seeks.)
 
+use crate::file_silence::SilenceFill;
 use crate::spec::ElementSpec;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -134,8 +135,10 @@ fn run(
     }
     let clock = Arc::new(Mutex::new(LoopClock::default()));
     let linked = Arc::new(Mutex::new((false, false)));
+    let silence = Arc::new(SilenceFill::new(audio.clone()));
     let weak = pipeline.downgrade();
     let (v, a, c, l) = (video.clone(), audio.clone(), clock.clone(), linked.clone());
+    let fill = silence.clone();
     decodebin.connect_pad_added(move |_, pad| {
         let Some(pipeline) = weak.upgrade() else {
             return;
@@ -156,8 +159,17 @@ fn run(
         } else {
             return;
         };
-        if let Err(e) = link_stream(&pipeline, pad, is_video, target, c.clone()) {
+        let fill = is_video.then(|| fill.clone());
+        if let Err(e) = link_stream(&pipeline, pad, target, c.clone(), fill) {
             warn!(%kind, error = %e, "cannot link stream of the file input");
+        }
+    });
+    // decodebin has exposed every stream it found: a file without sound gets silence.
+    let (l, shown) = (linked.clone(), path.display().to_string());
+    decodebin.connect_no_more_pads(move |_| {
+        if !l.lock().unwrap_or_else(|p| p.into_inner()).1 {
+            info!(path = %shown, "file has no audio; sending silence");
+            silence.start();
         }
     });
     if pipeline.set_state(gst::State::Playing).is_err() {
@@ -210,15 +222,17 @@ fn run(
     let _ = pipeline.set_state(gst::State::Null);
 }
 
-/// `pad ! convert ! appsink`, whose samples are re-timed onto the loop clock and pushed into the
-/// channel's appsrc. A video pad (`is_video`, as the caller found it) gets its frames in place.
+/// `pad ! appsink`, whose samples are re-timed onto the loop clock and pushed into the
+/// channel's appsrc. The video pad (the one given `silence`, which sends each picture's sound if
+/// the file has none) gets its frames in place.
 fn link_stream(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
-    is_video: bool,
     target: gst_app::AppSrc,
     clock: Arc<Mutex<LoopClock>>,
+    silence: Option<Arc<SilenceFill>>,
 ) -> Result<(), String> {
+    let is_video = silence.is_some();
     let sink = gst_app::AppSink::builder()
         .sync(false)
         .max_buffers(2)
@@ -253,7 +267,7 @@ fn link_stream(
                     .and_then(|seg| seg.downcast_ref::<gst::ClockTime>().cloned())
                     .and_then(|seg| seg.to_running_time(buffer.pts()));
                 let mut buffer = buffer;
-                {
+                let span = {
                     let mut c = clock.lock().unwrap_or_else(|p| p.into_inner());
                     let pts = running.unwrap_or(gst::ClockTime::ZERO) + c.offset;
                     let end = pts + buffer.duration().unwrap_or(gst::ClockTime::ZERO);
@@ -263,6 +277,10 @@ fn link_stream(
                     let b = buffer.make_mut();
                     b.set_pts(pts);
                     b.set_dts(gst::ClockTime::NONE);
+                    (pts, end)
+                };
+                if let Some(silence) = &silence {
+                    silence.cover(span.0, span.1)?;
                 }
                 target.push_buffer(buffer).map(|_| gst::FlowSuccess::Ok)
             })
@@ -381,5 +399,60 @@ mod tests {
             direct >= 25 && with_meta[5..].iter().all(|m| *m),
             "frames rendered in place: {with_meta:?}"
         );
+    }
+
+    /// A clip without sound (`h264_file` has none): its audio appsrc gets silence, 48 kHz
+    /// stereo, exactly as long as its 30 pictures, starting with the first.
+    #[test]
+    fn a_file_without_audio_brings_silence_as_long_as_its_pictures() {
+        gst::init().expect("gst");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clip = h264_file(dir.path());
+        let channel = gst::Pipeline::new();
+        let (video_spec, audio_spec) = appsrc_specs("t");
+        let video = video_spec.build().expect("video appsrc");
+        let audio = audio_spec.build().expect("audio appsrc");
+        let frames = gst_app::AppSink::builder().sync(false).build();
+        let sound = gst_app::AppSink::builder().sync(false).build();
+        channel
+            .add_many([&video, frames.upcast_ref(), &audio, sound.upcast_ref()])
+            .expect("add");
+        video.link(&frames).expect("link video");
+        audio.link(&sound).expect("link audio");
+        channel.set_state(gst::State::Playing).expect("play");
+        let source = FileSource::start(
+            &clip,
+            false,
+            video.downcast().expect("appsrc"),
+            audio.downcast().expect("appsrc"),
+            Arc::default(),
+        );
+        let mut first_picture = None;
+        while let Some(sample) = frames.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+            first_picture = first_picture.or(sample.buffer().and_then(|b| b.pts()));
+        }
+        let mut samples = 0;
+        let mut first_sound = None;
+        let mut caps = None;
+        while let Some(sample) = sound.try_pull_sample(gst::ClockTime::from_seconds(1)) {
+            caps = caps.or(sample.caps().map(|c| c.to_owned()));
+            let buffer = sample.buffer().expect("buffer");
+            first_sound = first_sound.or(buffer.pts());
+            let map = buffer.map_readable().expect("map");
+            assert!(map.iter().all(|b| *b == 0), "not silent");
+            samples += map.len() / 4;
+        }
+        drop(source);
+        channel.set_state(gst::State::Null).expect("stop");
+        let caps = caps.expect("caps on the silence");
+        let s = caps.structure(0).expect("structure");
+        assert_eq!(s.get::<i32>("rate").ok(), Some(48_000), "{caps}");
+        assert_eq!(s.get::<i32>("channels").ok(), Some(2), "{caps}");
+        assert_eq!(
+            samples, 48_000,
+            "one second of sound for 30 pictures at 30 fps"
+        );
+        assert!(first_picture.is_some());
+        assert_eq!(first_sound, first_picture);
     }
 }

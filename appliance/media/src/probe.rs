@@ -27,6 +27,8 @@ pub struct CaptureDevice {
 
 pub fn encoder_backends() -> Vec<BackendReport> {
     let registry = gst::Registry::get();
+    // Asked once: it reads /proc and runs `ldconfig -p`, and both NVENC codecs share it.
+    let nvidia_reason = std::cell::OnceCell::new();
     let mut reports = Vec::new();
     for backend in Backend::PROBE_ORDER {
         for codec in [Codec::H264, Codec::Hevc] {
@@ -36,7 +38,7 @@ pub fn encoder_backends() -> Vec<BackendReport> {
             let reason = (!available).then(|| match registry.find_plugin(plugin) {
                 Some(_) => format!(
                     "plugin {plugin:?} is installed but registered no {element}: {}",
-                    why_not_registered(backend)
+                    why_not_registered(backend, &nvidia_reason)
                 ),
                 None => format!(
                     "GStreamer plugin {plugin:?} is not installed ({})",
@@ -99,13 +101,17 @@ pub fn video_decoders() -> Vec<DecoderReport> {
 
 /// Why an installed plugin registered no encoder: the plugins probe the hardware when they
 /// load and register only what works.
-fn why_not_registered(backend: Backend) -> String {
+fn why_not_registered(backend: Backend, nvidia_reason: &std::cell::OnceCell<String>) -> String {
     let missing = match backend {
         Backend::Nvenc => {
-            return crate::nvidia::why_no_nvenc(
-                std::path::Path::new("/proc"),
-                crate::nvidia::library_found,
-            )
+            return nvidia_reason
+                .get_or_init(|| {
+                    crate::nvidia::why_no_nvenc(
+                        std::path::Path::new("/proc"),
+                        crate::nvidia::library_found,
+                    )
+                })
+                .clone()
         }
         Backend::Qsv => "Intel QuickSync (oneVPL)",
         Backend::Va => "VA-API encode-capable",
