@@ -148,6 +148,37 @@ pub fn pictures_with_timecodes(file: &Path, stream_index: u32) -> Vec<(i64, Opti
         .unwrap_or_default()
 }
 
+/// What FFmpeg's bitstream reader (`trace_headers`, which parses every NAL unit's syntax
+/// against the parameter sets) says is wrong with a video stream: an SEI whose declared size
+/// runs past its NAL unit, bytes after the RBSP trailing bits, and the like, plus the decoder's
+/// SEI complaints. Empty when every header parses.
+pub fn bitstream_errors(file: &Path, stream_index: u32) -> Vec<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-v", "error", "-i"])
+        .arg(file)
+        .args([
+            "-map",
+            &format!("0:{stream_index}"),
+            "-c",
+            "copy",
+            "-bsf:v",
+            "trace_headers",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg trace_headers");
+    // The decoder FFmpeg runs while probing the stream also complains about the pictures before
+    // the first IDR a mid-stream join starts with ("non-existing PPS 0 referenced"): expected of
+    // any live join, so only the bitstream reader's own errors and SEI errors count.
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("[trace_headers") || l.contains("SEI"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// "HH:MM:SS:FF" (or ';' before FF for drop-frame) → frame number at `fps`.
 pub fn timecode_to_frames(tc: &str, fps: u32) -> Option<u64> {
     let parts: Vec<u64> = tc

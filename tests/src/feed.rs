@@ -128,6 +128,15 @@ pub fn assert_feed(
         spans.push((pkts[0].pts, pkts.last().map(|p| p.pts).unwrap_or(0)));
         keyframe_sets.push(keys);
 
+        // Every header well formed (the timecode SEI is rewritten on every picture).
+        let errors = analysis::bitstream_errors(capture, stream.index);
+        assert!(
+            errors.is_empty(),
+            "{at}: {} bitstream errors, the first: {:?}",
+            errors.len(),
+            &errors[..errors.len().min(6)]
+        );
+
         // Timecode on every frame, one frame apart.
         let tcs = frame_timecodes(capture, stream.index);
         let frames: Vec<u64> = tcs

@@ -114,21 +114,13 @@ pub fn encoder_chain(backend: Backend, s: &EncoderSettings, prefix: &str) -> Vec
             "h265parse",
         ),
     };
-    let mut parse = ElementSpec::new(parser, format!("{prefix}-parse")).prop("config-interval", -1);
-    if parser_writes_timecode(s.codec) {
-        parse = parse.prop("update-timecode", true);
-    }
+    // The timecode SEI is written after the parser, by us (`h264_timecode`, `hevc_timecode`).
+    let parse = ElementSpec::new(parser, format!("{prefix}-parse")).prop("config-interval", -1);
     vec![
         encoder,
         ElementSpec::caps(format!("{prefix}-profile"), caps),
         parse,
     ]
-}
-
-/// Whether the codec's parser writes the timecode itself. GStreamer 1.22's h265parse has no
-/// `update-timecode`; HEVC rungs get their time_code SEI from `hevc_timecode` instead.
-pub fn parser_writes_timecode(codec: Codec) -> bool {
-    codec == Codec::H264
 }
 
 fn h264_profile(p: Profile) -> &'static str {

@@ -297,9 +297,10 @@ pub fn build(
         if let Some(encoder) = encoded.get(1) {
             meter.watch_encoder(rung_tees.len(), encoder);
         }
-        if !crate::encoder::parser_writes_timecode(rung.codec) {
-            if let Some(parser) = encoded.iter().find(|e| e.name().ends_with("-parse")) {
-                crate::hevc_timecode::install(parser);
+        if let Some(parser) = encoded.iter().find(|e| e.name().ends_with("-parse")) {
+            match rung.codec {
+                feedline_config::Codec::H264 => crate::h264_timecode::install(parser),
+                feedline_config::Codec::Hevc => crate::hevc_timecode::install(parser),
             }
         }
         link(Some(&raw_tee), &encoded[0])?;

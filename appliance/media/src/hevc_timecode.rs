@@ -1,10 +1,10 @@
 //! HEVC `time_code` SEI (ITU-T H.265 D.2.27, payload type 136), written by us.
 //!
-//! GStreamer 1.22's h265parse cannot write timecode into HEVC streams (h264parse can, via
-//! `update-timecode`), so every HEVC rung would reach the cloud without the timecode that lets it
-//! align two feeds. A pad probe after h265parse builds the SEI from the frame's
+//! GStreamer 1.22's h265parse cannot write timecode into HEVC streams, so every HEVC rung would
+//! reach the cloud without the timecode that lets it align two feeds. A pad probe after h265parse builds the SEI from the frame's
 //! `GstVideoTimeCodeMeta` and splices it in front of the access unit's first slice.
 
+use crate::nal_bits::{escape, BitWriter};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video as gst_video;
@@ -19,33 +19,36 @@ pub struct Timecode {
     pub drop_frame: bool,
 }
 
-struct BitWriter {
-    bytes: Vec<u8>,
-    bit: u8,
+impl Timecode {
+    /// The timecode GStreamer attached to the buffer (`GstVideoTimeCodeMeta`).
+    pub fn of(buffer: &gst::BufferRef) -> Option<Timecode> {
+        let tc = buffer.meta::<gst_video::VideoTimeCodeMeta>()?.tc();
+        Some(Timecode {
+            hours: tc.hours(),
+            minutes: tc.minutes(),
+            seconds: tc.seconds(),
+            frames: tc.frames(),
+            drop_frame: tc
+                .flags()
+                .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME),
+        })
+    }
 }
 
-impl BitWriter {
-    fn new() -> Self {
-        BitWriter {
-            bytes: Vec::new(),
-            bit: 0,
-        }
+/// Replaces the buffer's bytes, keeping its flags, timestamps and metas.
+pub fn replace_bytes(buffer: &mut gst::Buffer, bytes: Vec<u8>) {
+    let mut out = gst::Buffer::from_mut_slice(bytes);
+    {
+        let out_mut = out.make_mut();
+        let _ = buffer.copy_into(
+            out_mut,
+            gst::BufferCopyFlags::FLAGS
+                | gst::BufferCopyFlags::TIMESTAMPS
+                | gst::BufferCopyFlags::META,
+            ..,
+        );
     }
-    fn put(&mut self, value: u32, bits: u8) {
-        for i in (0..bits).rev() {
-            if self.bit == 0 {
-                self.bytes.push(0);
-            }
-            let b = ((value >> i) & 1) as u8;
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= b << (7 - self.bit);
-            }
-            self.bit = (self.bit + 1) % 8;
-        }
-    }
-    fn aligned(&self) -> bool {
-        self.bit == 0
-    }
+    *buffer = out;
 }
 
 /// The `time_code` payload: one clock timestamp, full (h:m:s:f), then payload byte alignment.
@@ -63,28 +66,8 @@ fn time_code_payload(tc: &Timecode) -> Vec<u8> {
     w.put(tc.minutes & 0x3f, 6);
     w.put(tc.hours & 0x1f, 5);
     w.put(0, 5); // time_offset_length
-    if !w.aligned() {
-        w.put(1, 1); // payload_bit_equal_to_one
-        while !w.aligned() {
-            w.put(0, 1);
-        }
-    }
+    w.align_payload();
     w.bytes
-}
-
-/// Inserts emulation-prevention bytes: no 00 00 0x (x ≤ 3) may appear inside a NAL unit.
-fn escape(rbsp: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rbsp.len() + 4);
-    let mut zeros = 0;
-    for &b in rbsp {
-        if zeros >= 2 && b <= 3 {
-            out.push(3);
-            zeros = 0;
-        }
-        out.push(b);
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-    }
-    out
 }
 
 /// A complete prefix-SEI NAL unit (with a 4-byte start code) carrying `tc`.
@@ -137,18 +120,8 @@ pub fn install(parser: &gst::Element) {
         let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() else {
             return gst::PadProbeReturn::Ok;
         };
-        let Some(meta) = buffer.meta::<gst_video::VideoTimeCodeMeta>() else {
+        let Some(timecode) = Timecode::of(buffer) else {
             return gst::PadProbeReturn::Ok;
-        };
-        let tc = meta.tc();
-        let timecode = Timecode {
-            hours: tc.hours(),
-            minutes: tc.minutes(),
-            seconds: tc.seconds(),
-            frames: tc.frames(),
-            drop_frame: tc
-                .flags()
-                .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME),
         };
         let Ok(map) = buffer.map_readable() else {
             return gst::PadProbeReturn::Ok;
@@ -158,18 +131,7 @@ pub fn install(parser: &gst::Element) {
             return gst::PadProbeReturn::Ok;
         };
         drop(map);
-        let mut out = gst::Buffer::from_mut_slice(bytes);
-        {
-            let out_mut = out.make_mut();
-            let _ = buffer.copy_into(
-                out_mut,
-                gst::BufferCopyFlags::FLAGS
-                    | gst::BufferCopyFlags::TIMESTAMPS
-                    | gst::BufferCopyFlags::META,
-                ..,
-            );
-        }
-        *buffer = out;
+        replace_bytes(buffer, bytes);
         gst::PadProbeReturn::Ok
     });
 }
@@ -227,14 +189,6 @@ mod tests {
         assert_eq!(nal[6], 136);
         assert_eq!(nal[7] as usize, nal.len() - 9);
         assert_eq!(*nal.last().unwrap_or(&0), 0x80);
-    }
-
-    #[test]
-    fn emulation_prevention() {
-        assert_eq!(
-            escape(&[0, 0, 1, 0, 0, 0, 5]),
-            vec![0, 0, 3, 1, 0, 0, 3, 0, 5]
-        );
     }
 
     #[test]
