@@ -196,6 +196,22 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
     let out = &last["outputs"][0];
     assert_eq!(out["name"], "primary");
     assert_eq!(out["state"], "connecting", "a listener with no caller yet");
+    // No caller yet, but the muxer hands it TS all the same (dropped): no "no TS" alarm.
+    for (_, c) in &running {
+        let idle = c["outputs"][0]["ts_idle_s"].as_f64();
+        assert!(idle.is_some_and(|s| s < 1.0), "TS idle {idle:?} s");
+    }
+    for status in &statuses {
+        assert!(
+            status["alarms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|a| a["source"] != "output/primary"),
+            "{}",
+            status["alarms"]
+        );
+    }
 
     // The stop is pushed as an event, as it happens.
     let pushed: Vec<&serde_json::Value> = events
@@ -283,6 +299,8 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
         encode > 0.0 && encode < 0.0334,
         "360p encode latency {encode} s"
     );
+    let idle = value("feedline_output_ts_idle_seconds{channel=\"test\",output=\"primary\"}");
+    assert!((0.0..1.0).contains(&idle), "TS idle {idle} s");
     let backlog = value("feedline_ladder_backlog_frames{channel=\"test\"}");
     assert!(backlog < 5.0, "ladder backlog {backlog} frames");
     assert_eq!(

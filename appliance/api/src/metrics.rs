@@ -548,6 +548,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 None,
                 |o| o.send_rate_bps / 8.0,
             ),
+            (
+                "output_ts_idle",
+                "Time since the channel's muxer last handed this output TS",
+                Some(Unit::Seconds),
+                |o| o.ts_idle_s,
+            ),
         ],
     );
 

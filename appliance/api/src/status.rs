@@ -180,6 +180,11 @@ pub struct OutputLive {
     pub delay_from_capture_ms: Option<f64>,
     /// TS bits per second handed to the transport over the last sampling interval.
     pub send_rate_bps: f64,
+    /// Seconds since the channel's muxer last handed this output any TS (counted from the
+    /// channel's start before the first); under a second while TS flows, whether or not a
+    /// receiver takes it. A running channel whose input has signal raises the output's alarm
+    /// at 3 s: its encoders' pictures are not reaching the wire.
+    pub ts_idle_s: f64,
     pub srt: Option<SrtLive>,
     /// A RIST output's figures (ristsink's, summed over its bonds).
     pub rist: Option<RistLive>,
@@ -201,6 +206,7 @@ impl OutputLive {
             buffer_bytes: 0,
             delay_from_capture_ms: None,
             send_rate_bps: 0.0,
+            ts_idle_s: 0.0,
             srt: None,
             rist: None,
             links: Vec::new(),

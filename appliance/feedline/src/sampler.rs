@@ -18,6 +18,9 @@ const RATE_WINDOW: Duration = Duration::from_secs(1);
 /// Frames shed this recently keep the `ladder` alarm up, so that a ladder shedding a frame
 /// every few seconds raises one alarm, not one a second.
 const DROPPED_WINDOW: Duration = Duration::from_secs(10);
+/// A running channel's output that has had no TS from the muxer for this long is alarmed. The
+/// muxer hands TS several times a second (every picture); a start takes under a second.
+const NO_TS_ALARM_S: f64 = 3.0;
 
 /// One channel as the supervisor sees it when sampling.
 pub struct ChannelSample {
@@ -59,6 +62,9 @@ impl RungCounters {
 #[derive(Default)]
 pub struct Sampler {
     history: HashMap<String, VecDeque<Counters>>,
+    /// Per channel, per output: TS handed so far (sent or dropped) and since when that figure
+    /// has not changed. Reset when the channel stops, so a restart counts from its start.
+    ts_progress: HashMap<String, HashMap<String, (u64, Instant)>>,
 }
 
 fn rate(now: u64, then: u64, seconds: f64) -> f64 {
@@ -88,6 +94,8 @@ impl Sampler {
     ) -> ApplianceStatus {
         self.history
             .retain(|name, _| channels.iter().any(|c| &c.name == name));
+        self.ts_progress
+            .retain(|name, _| channels.iter().any(|c| &c.name == name));
         let mut live = Vec::new();
         for c in channels {
             live.push(match c.media {
@@ -96,6 +104,7 @@ impl Sampler {
                 }
                 None => {
                     self.history.remove(&c.name);
+                    self.ts_progress.remove(&c.name);
                     stopped_channel(c.name, c.enabled, c.input_kind, &c.outputs)
                 }
             });
@@ -138,6 +147,17 @@ impl Sampler {
             .find(|c| now.duration_since(c.at) >= RATE_WINDOW)
             .unwrap_or(oldest);
         let dt = now.duration_since(base.at).as_secs_f64();
+        let progress = self.ts_progress.entry(name.clone()).or_default();
+        progress.retain(|output, _| media.outputs.iter().any(|o| &o.name == output));
+        let mut ts_idle = |o: &feedline_media::status::OutputStatus| {
+            let handed = o.bytes_out + o.bytes_dropped;
+            let (seen, since) = progress.entry(o.name.clone()).or_insert((handed, now));
+            if handed != *seen {
+                *seen = handed;
+                *since = now;
+            }
+            now.duration_since(*since).as_secs_f64()
+        };
         ChannelLive {
             name,
             state: media.state.to_string(),
@@ -202,6 +222,7 @@ impl Sampler {
                     let b0 = base.outputs.get(i).copied().unwrap_or(o.bytes_out);
                     OutputLive {
                         send_rate_bps: rate(o.bytes_out, b0, dt) * 8.0,
+                        ts_idle_s: ts_idle(&o),
                         transport: outputs.get(i).map(|o| o.1.clone()).unwrap_or_default(),
                         name: o.name,
                         state: o.state.to_string(),
@@ -368,6 +389,20 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
         alarms.extend(ladder_overload::alarm(c));
         for o in &c.outputs {
             alarms.extend(group_links::alarm(&c.name, o));
+            // The pictures are there (the input has signal; without it the input's alarm says
+            // why) but no TS reaches this output: the one failure nothing else would show.
+            if c.state == "running" && c.input.signal && o.ts_idle_s >= NO_TS_ALARM_S {
+                alarms.push(Alarm {
+                    severity: AlarmSeverity::Critical,
+                    channel: channel.clone(),
+                    source: format!("output/{}", o.name),
+                    message: format!(
+                        "output {}: no TS from the encoders for {:.0} s although the input has signal",
+                        o.name, o.ts_idle_s
+                    ),
+                });
+                continue;
+            }
             let severity = match o.state.as_str() {
                 "failed" => AlarmSeverity::Critical,
                 "reconnecting" => AlarmSeverity::Warning,
@@ -580,5 +615,79 @@ mod tests {
         let later = status(&mut sampler, 12_750, 69 + 307, 6);
         assert_eq!(later.channels[0].renditions[0].dropped_frames_last_10s, 0);
         assert!(later.alarms.is_empty(), "{:?}", later.alarms);
+    }
+
+    /// The same channel with one output that the muxer has handed `handed` bytes so far, and an
+    /// input with or without `signal`.
+    fn with_output(handed: u64, signal: bool) -> Vec<ChannelSample> {
+        let mut channels = sample(300, 0);
+        let media = channels[0].media.as_mut().expect("running");
+        media.input.signal = signal;
+        let mut out = feedline_media::status::OutputStatus::new("srt-out");
+        out.state = feedline_media::status::OutputState::Connected;
+        out.bytes_out = handed;
+        media.outputs.push(out);
+        channels[0].outputs.push(("srt-out".into(), "srt".into()));
+        channels
+    }
+
+    /// TS that stops reaching an output while the input has signal raises a critical alarm
+    /// after 3 s, and clears once TS flows again; an input without signal is the input's
+    /// alarm, not the output's; a restart counts afresh.
+    #[test]
+    fn an_output_without_ts_for_3_s_is_alarmed() {
+        let mut sampler = Sampler::default();
+        let t0 = Instant::now();
+        let mut at = |ms: u64, handed: u64, signal: bool| {
+            sampler.sample_at(
+                t0 + Duration::from_millis(ms),
+                with_output(handed, signal),
+                None,
+                Duration::ZERO,
+            )
+        };
+        let no_ts = |s: &ApplianceStatus| {
+            s.alarms
+                .iter()
+                .filter(|a| a.source == "output/srt-out" && a.message.contains("no TS"))
+                .count()
+        };
+        // Flowing: a quarter-second sample each time, new bytes each time.
+        for i in 0..8u64 {
+            let s = at(i * 250, 1000 * (i + 1), true);
+            assert!(s.channels[0].outputs[0].ts_idle_s < 0.01);
+            assert_eq!(no_ts(&s), 0);
+        }
+        // Stalled at 8000 bytes from 1.75 s on: idle grows, the alarm comes at 3 s.
+        let s = at(4500, 8000, true);
+        assert!((s.channels[0].outputs[0].ts_idle_s - 2.75).abs() < 0.01);
+        assert_eq!(no_ts(&s), 0);
+        let s = at(4750, 8000, true);
+        assert_eq!(no_ts(&s), 1, "{:?}", s.alarms);
+        assert_eq!(s.alarms[0].severity, AlarmSeverity::Critical);
+        // The input without signal: its own alarm, not this one.
+        let s = at(5000, 8000, false);
+        assert_eq!(no_ts(&s), 0, "{:?}", s.alarms);
+        assert!(s.alarms.iter().any(|a| a.source == "input"));
+        // TS again: clear at once.
+        let s = at(5250, 9000, true);
+        assert_eq!(s.channels[0].outputs[0].ts_idle_s, 0.0);
+        assert_eq!(no_ts(&s), 0);
+        // The channel stops and starts again: counted from the new start, not the old bytes.
+        let mut stopped = with_output(9000, true);
+        stopped[0].media = None;
+        sampler.sample_at(
+            t0 + Duration::from_millis(5500),
+            stopped,
+            None,
+            Duration::ZERO,
+        );
+        let s = sampler.sample_at(
+            t0 + Duration::from_millis(9000),
+            with_output(0, true),
+            None,
+            Duration::ZERO,
+        );
+        assert_eq!(s.channels[0].outputs[0].ts_idle_s, 0.0);
     }
 }
