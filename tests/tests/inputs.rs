@@ -144,17 +144,30 @@ fn file_without_audio_plays_with_silent_audio() {
         "{}",
         app.log()
     );
-    let audio = feedline_tests::analysis::streams(&path)
+    let sound_s = assert_sound_whole(&path);
+    // Silent throughout: one silence (under -40 dBFS) from the start to the end.
+    let silences = feedline_tests::analysis::silences(&path, 1.0);
+    let silent_s: f64 = silences.iter().map(|(_, d)| d).sum();
+    assert!(
+        silent_s >= sound_s - 0.5,
+        "{silent_s:.2} s silent of {sound_s:.2} s: {silences:?}"
+    );
+}
+
+/// The received sound runs without a gap through every loop of the file, as long as the
+/// pictures and with them. Returns its length in seconds.
+fn assert_sound_whole(path: &Path) -> f64 {
+    let audio = feedline_tests::analysis::streams(path)
         .into_iter()
         .find(|s| s.codec_type == "audio")
         .expect("audio stream");
-    let frames = feedline_tests::analysis::packets(&path, audio.index);
+    let frames = feedline_tests::analysis::packets(path, audio.index);
     // AAC frames of 1024 samples at 48 kHz: 1920 ticks of 90 kHz apart, through every loop.
     let gaps = feedline_tests::analysis::dts_gaps(&frames, 1920 + 2);
     assert!(gaps.is_empty(), "audio gaps (90 kHz ticks): {gaps:?}");
     // As long as the pictures, and with them (PTS spans at the receiver, 90 kHz).
-    let video = feedline_tests::analysis::video_streams(&path);
-    let pictures = feedline_tests::analysis::packets(&path, video[0].index);
+    let video = feedline_tests::analysis::video_streams(path);
+    let pictures = feedline_tests::analysis::packets(path, video[0].index);
     let span = |p: &[feedline_tests::analysis::Packet]| {
         let first = p.iter().map(|p| p.pts).min().unwrap_or(0);
         let last = p.iter().map(|p| p.pts).max().unwrap_or(0);
@@ -166,12 +179,67 @@ fn file_without_audio_plays_with_silent_audio() {
         "{sound_s:.2} s of sound from PTS {sound_at}, {pictures_s:.2} s of pictures from {pictures_at}"
     );
     assert!(pictures_s >= 9.5, "{pictures_s:.2} s of pictures");
-    // Silent throughout: one silence (under -40 dBFS) from the start to the end.
-    let silences = feedline_tests::analysis::silences(&path, 1.0);
-    let silent_s: f64 = silences.iter().map(|(_, d)| d).sum();
+    sound_s
+}
+
+/// A clip whose sound ends before its pictures (here 1 s of tone in 3 s of picture, looped):
+/// the sound is carried to the end of the pictures with silence before each loop, so the
+/// receiver's sound has no gap (it had 2 s holes, one per loop).
+#[test]
+fn file_whose_sound_ends_early_is_padded_with_silence() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let media = tempfile::tempdir().expect("tempdir");
+    let file = media.path().join("short-sound.ts");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("testsrc2=size=320x180:rate=30:duration=3")
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000:duration=1",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-ac", "2", "-f", "mpegts"])
+        .arg(&file)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "could not generate test media");
+    let port = free_port();
+    let config = two_rung_config(&listener(port)).replace(
+        PATTERN,
+        &format!("type = \"file\"\npath = \"{}\"", file.display()),
+    );
+    let app = Appliance::start(&config);
+    let (_dir, path, _) = capture(port, 11, &app);
+    assert_ts_continuity(&path);
+    assert_feed(&path, &two_rungs(), GOP, 9.5);
+    assert_sound_whole(&path);
+    // The tone is still there, a second of every three; the rest is the padding's silence.
+    let silences = feedline_tests::analysis::silences(&path, 1.5);
     assert!(
-        silent_s >= sound_s - 0.5,
-        "{silent_s:.2} s silent of {sound_s:.2} s: {silences:?}"
+        silences.len() >= 2
+            && silences.iter().all(|(_, d)| *d <= 2.2)
+            && silences.iter().any(|(_, d)| (1.8..=2.2).contains(d)),
+        "silences (start, length in s): {silences:?}"
     );
 }
 

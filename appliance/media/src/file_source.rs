@@ -7,7 +7,7 @@
 //! not support segment seeks.)
 
 use crate::file_silence::SilenceFill;
-use crate::spec::ElementSpec;
+use crate::spec::{build_chain, ElementSpec};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -139,6 +139,7 @@ fn run(
     let weak = pipeline.downgrade();
     let (v, a, c, l) = (video.clone(), audio.clone(), clock.clone(), linked.clone());
     let fill = silence.clone();
+    let silence_at_end = silence.clone();
     decodebin.connect_pad_added(move |_, pad| {
         let Some(pipeline) = weak.upgrade() else {
             return;
@@ -159,8 +160,12 @@ fn run(
         } else {
             return;
         };
-        let fill = is_video.then(|| fill.clone());
-        if let Err(e) = link_stream(&pipeline, pad, target, c.clone(), fill) {
+        let role = if is_video {
+            Stream::Pictures(fill.clone())
+        } else {
+            Stream::Sound(fill.clone())
+        };
+        if let Err(e) = link_stream(&pipeline, pad, target, c.clone(), role) {
             warn!(%kind, error = %e, "cannot link stream of the file input");
         }
     });
@@ -192,6 +197,9 @@ fn run(
             }
             gst::MessageView::Eos(_) if loop_playback => {
                 let mut c = clock.lock().unwrap_or_else(|p| p.into_inner());
+                // Sound that ends before the pictures is carried to their end, so the next
+                // loop's sound follows without a gap.
+                let _ = silence_at_end.pad_to(c.end);
                 c.offset = c.end;
                 drop(c);
                 loops += 1;
@@ -212,6 +220,8 @@ fn run(
                 }
             }
             gst::MessageView::Eos(_) => {
+                let end = clock.lock().unwrap_or_else(|p| p.into_inner()).end;
+                let _ = silence_at_end.pad_to(end);
                 let _ = video.end_of_stream();
                 let _ = audio.end_of_stream();
                 break;
@@ -222,17 +232,24 @@ fn run(
     let _ = pipeline.set_state(gst::State::Null);
 }
 
-/// `pad ! appsink`, whose samples are re-timed onto the loop clock and pushed into the
-/// channel's appsrc. The video pad (the one given `silence`, which sends each picture's sound if
-/// the file has none) gets its frames in place.
+/// Which of the file's streams a pad carries, with the silence that goes with it: each picture
+/// brings its silence when the file has no sound; the sound's end is noted for padding.
+enum Stream {
+    Pictures(Arc<SilenceFill>),
+    Sound(Arc<SilenceFill>),
+}
+
+/// `pad ! appsink` (sound made interleaved first, so that zero bytes are its silence), whose
+/// samples are re-timed onto the loop clock and pushed into the channel's appsrc. Pictures
+/// arrive in place (no copy).
 fn link_stream(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
     target: gst_app::AppSrc,
     clock: Arc<Mutex<LoopClock>>,
-    silence: Option<Arc<SilenceFill>>,
+    stream: Stream,
 ) -> Result<(), String> {
-    let is_video = silence.is_some();
+    let is_video = matches!(stream, Stream::Pictures(_));
     let sink = gst_app::AppSink::builder()
         .sync(false)
         .max_buffers(2)
@@ -242,8 +259,34 @@ fn link_stream(
     let sink_pad = sink.static_pad("sink").ok_or("appsink has no pad")?;
     if is_video {
         accept_padded_frames(&sink_pad);
+        pad.link(&sink_pad).map_err(|e| format!("{e:?}"))?;
+    } else {
+        let convert = build_chain(
+            pipeline.upcast_ref(),
+            &[
+                ElementSpec::new("audioconvert", "file-source-sound-convert"),
+                ElementSpec::caps(
+                    "file-source-sound-format",
+                    crate::file_silence::ZERO_IS_SILENCE,
+                ),
+            ],
+        )
+        .map_err(|e| e.to_string())?;
+        for element in &convert {
+            element
+                .sync_state_with_parent()
+                .map_err(|e| e.to_string())?;
+        }
+        convert
+            .last()
+            .ok_or("empty sound chain")?
+            .link(&sink)
+            .map_err(|e| e.to_string())?;
+        let convert_sink = convert[0]
+            .static_pad("sink")
+            .ok_or("audioconvert has no pad")?;
+        pad.link(&convert_sink).map_err(|e| format!("{e:?}"))?;
     }
-    pad.link(&sink_pad).map_err(|e| format!("{e:?}"))?;
     if is_video {
         // decodebin answered the decoder's allocation query itself before this pad was exposed;
         // this makes the decoder ask again, and now it reaches the probe above.
@@ -279,8 +322,9 @@ fn link_stream(
                     b.set_dts(gst::ClockTime::NONE);
                     (pts, end)
                 };
-                if let Some(silence) = &silence {
-                    silence.cover(span.0, span.1)?;
+                match &stream {
+                    Stream::Pictures(silence) => silence.cover(span.0, span.1)?,
+                    Stream::Sound(silence) => silence.sound_sent(sample.caps(), span.1),
                 }
                 target.push_buffer(buffer).map(|_| gst::FlowSuccess::Ok)
             })
