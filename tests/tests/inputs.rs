@@ -18,16 +18,17 @@ fn listener(port: u16) -> String {
     srt_output("out", "listener", port, "")
 }
 
-/// ffmpeg's own test source: a moving picture and (optionally) a tone, H.264 + AAC in MPEG-TS.
-fn ffmpeg_source(seconds: u32, audio: bool) -> Vec<String> {
+/// ffmpeg's own test source: a moving picture and (optionally) a tone of `audio_seconds`,
+/// H.264 + AAC in MPEG-TS.
+fn ffmpeg_source(seconds: u32, audio_seconds: Option<u32>) -> Vec<String> {
     let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     let video = format!("testsrc2=size=320x180:rate=30:duration={seconds}");
     args.extend(["-f", "lavfi", "-i", &video].map(String::from));
-    if audio {
-        let tone = format!("sine=frequency=440:sample_rate=48000:duration={seconds}");
+    if let Some(audio_seconds) = audio_seconds {
+        let tone = format!("sine=frequency=440:sample_rate=48000:duration={audio_seconds}");
         args.extend(["-f", "lavfi", "-i", &tone].map(String::from));
     }
     args.extend(
@@ -43,7 +44,7 @@ fn ffmpeg_source(seconds: u32, audio: bool) -> Vec<String> {
         ]
         .map(String::from),
     );
-    if audio {
+    if audio_seconds.is_some() {
         args.extend(["-c:a", "aac", "-ac", "2"].map(String::from));
     }
     args.extend(["-f", "mpegts"].map(String::from));
@@ -51,12 +52,12 @@ fn ffmpeg_source(seconds: u32, audio: bool) -> Vec<String> {
 }
 
 fn make_file(path: &Path, seconds: u32) {
-    make_file_with(path, seconds, true);
+    make_file_with(path, seconds, Some(seconds));
 }
 
-fn make_file_with(path: &Path, seconds: u32, audio: bool) {
+fn make_file_with(path: &Path, seconds: u32, audio_seconds: Option<u32>) {
     let status = Command::new("ffmpeg")
-        .args(ffmpeg_source(seconds, audio))
+        .args(ffmpeg_source(seconds, audio_seconds))
         .arg("-y")
         .arg(path)
         .status()
@@ -67,7 +68,7 @@ fn make_file_with(path: &Path, seconds: u32, audio: bool) {
 fn push_live(url: &str, seconds: u32, audio: bool) -> Child {
     Command::new("ffmpeg")
         .arg("-re")
-        .args(ffmpeg_source(seconds, audio))
+        .args(ffmpeg_source(seconds, audio.then_some(seconds)))
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -92,6 +93,21 @@ fn capture(
     (dir, path, start.elapsed())
 }
 
+/// Runs a channel whose input is `file`, looped, and captures `seconds` of its output.
+fn play_file(
+    file: &Path,
+    seconds: u64,
+) -> (Appliance, tempfile::TempDir, std::path::PathBuf, Duration) {
+    let port = free_port();
+    let config = two_rung_config(&listener(port)).replace(
+        PATTERN,
+        &format!("type = \"file\"\npath = \"{}\"", file.display()),
+    );
+    let app = Appliance::start(&config);
+    let (dir, path, wall) = capture(port, seconds, &app);
+    (app, dir, path, wall)
+}
+
 #[test]
 fn file_input_is_played_at_live_pace_and_looped() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,13 +115,7 @@ fn file_input_is_played_at_live_pace_and_looped() {
     let media = tempfile::tempdir().expect("tempdir");
     let file = media.path().join("loop.ts");
     make_file(&file, 3);
-    let port = free_port();
-    let config = two_rung_config(&listener(port)).replace(
-        PATTERN,
-        &format!("type = \"file\"\npath = \"{}\"", file.display()),
-    );
-    let app = Appliance::start(&config);
-    let (_dir, path, wall) = capture(port, 11, &app);
+    let (_app, _dir, path, wall) = play_file(&file, 11);
     // A 3 s file gave ≥ 10 s of continuous video (looped, PTS and timecode never jump back),
     // delivered in real time.
     assert_ts_continuity(&path);
@@ -128,14 +138,8 @@ fn file_without_audio_plays_with_silent_audio() {
     require_tool("ffmpeg");
     let media = tempfile::tempdir().expect("tempdir");
     let file = media.path().join("pictures-only.ts");
-    make_file_with(&file, 3, false);
-    let port = free_port();
-    let config = two_rung_config(&listener(port)).replace(
-        PATTERN,
-        &format!("type = \"file\"\npath = \"{}\"", file.display()),
-    );
-    let app = Appliance::start(&config);
-    let (_dir, path, _) = capture(port, 11, &app);
+    make_file_with(&file, 3, None);
+    let (app, _dir, path, _) = play_file(&file, 11);
     assert_ts_continuity(&path);
     // assert_feed checks the AAC 48 kHz stereo stream along with the video.
     assert_feed(&path, &two_rungs(), GOP, 9.5);
@@ -191,45 +195,8 @@ fn file_whose_sound_ends_early_is_padded_with_silence() {
     require_tool("ffmpeg");
     let media = tempfile::tempdir().expect("tempdir");
     let file = media.path().join("short-sound.ts");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("testsrc2=size=320x180:rate=30:duration=3")
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000:duration=1",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-ac", "2", "-f", "mpegts"])
-        .arg(&file)
-        .status()
-        .expect("ffmpeg");
-    assert!(status.success(), "could not generate test media");
-    let port = free_port();
-    let config = two_rung_config(&listener(port)).replace(
-        PATTERN,
-        &format!("type = \"file\"\npath = \"{}\"", file.display()),
-    );
-    let app = Appliance::start(&config);
-    let (_dir, path, _) = capture(port, 11, &app);
+    make_file_with(&file, 3, Some(1));
+    let (_app, _dir, path, _) = play_file(&file, 11);
     assert_ts_continuity(&path);
     assert_feed(&path, &two_rungs(), GOP, 9.5);
     assert_sound_whole(&path);

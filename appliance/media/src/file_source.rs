@@ -393,6 +393,37 @@ mod tests {
         path
     }
 
+    /// The channel's side of a file input: its two appsrcs, each into an appsink to read from.
+    struct ChannelSide {
+        pipeline: gst::Pipeline,
+        video: gst_app::AppSrc,
+        audio: gst_app::AppSrc,
+        frames: gst_app::AppSink,
+        sound: gst_app::AppSink,
+    }
+
+    fn channel_side() -> ChannelSide {
+        let pipeline = gst::Pipeline::new();
+        let (video_spec, audio_spec) = appsrc_specs("t");
+        let video = video_spec.build().expect("video appsrc");
+        let audio = audio_spec.build().expect("audio appsrc");
+        let frames = gst_app::AppSink::builder().sync(false).build();
+        let sound = gst_app::AppSink::builder().sync(false).build();
+        pipeline
+            .add_many([&video, frames.upcast_ref(), &audio, sound.upcast_ref()])
+            .expect("add");
+        video.link(&frames).expect("link video");
+        audio.link(&sound).expect("link audio");
+        pipeline.set_state(gst::State::Playing).expect("play");
+        ChannelSide {
+            pipeline,
+            video: video.downcast().expect("appsrc"),
+            audio: audio.downcast().expect("appsrc"),
+            frames,
+            sound,
+        }
+    }
+
     /// Frames that reach the channel carry the decoder's own `GstVideoMeta`: libav rendered
     /// into them directly. Without the allocation answer each one was a copy, with no meta.
     #[test]
@@ -400,35 +431,25 @@ mod tests {
         gst::init().expect("gst");
         let dir = tempfile::tempdir().expect("tempdir");
         let clip = h264_file(dir.path());
-        let channel = gst::Pipeline::new();
-        let (video_spec, audio_spec) = appsrc_specs("t");
-        let video = video_spec.build().expect("video appsrc");
-        let audio = audio_spec.build().expect("audio appsrc");
-        let frames = gst_app::AppSink::builder().sync(false).build();
-        let audio_sink = gst::ElementFactory::make("fakesink")
-            .build()
-            .expect("fakesink");
-        channel
-            .add_many([&video, frames.upcast_ref(), &audio, &audio_sink])
-            .expect("add");
-        video.link(&frames).expect("link video");
-        audio.link(&audio_sink).expect("link audio");
-        channel.set_state(gst::State::Playing).expect("play");
+        let channel = channel_side();
         let decoder = Arc::new(crate::video_decoder::VideoDecoder::default());
         let source = FileSource::start(
             &clip,
             false,
-            video.downcast().expect("appsrc"),
-            audio.downcast().expect("appsrc"),
+            channel.video.clone(),
+            channel.audio.clone(),
             decoder.clone(),
         );
         let mut with_meta = Vec::new();
-        while let Some(sample) = frames.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+        while let Some(sample) = channel
+            .frames
+            .try_pull_sample(gst::ClockTime::from_seconds(10))
+        {
             let buffer = sample.buffer().expect("buffer");
             with_meta.push(buffer.meta::<gst_video::VideoMeta>().is_some());
         }
         drop(source);
-        channel.set_state(gst::State::Null).expect("stop");
+        channel.pipeline.set_state(gst::State::Null).expect("stop");
         assert_eq!(with_meta.len(), 30, "every frame of the clip arrives");
         // The decoder the probe says inputs use (libav's without a GPU) is the one it got.
         let first = crate::probe::video_decoders()
@@ -452,25 +473,15 @@ mod tests {
         gst::init().expect("gst");
         let dir = tempfile::tempdir().expect("tempdir");
         let clip = h264_file(dir.path());
-        let channel = gst::Pipeline::new();
-        let (video_spec, audio_spec) = appsrc_specs("t");
-        let video = video_spec.build().expect("video appsrc");
-        let audio = audio_spec.build().expect("audio appsrc");
-        let frames = gst_app::AppSink::builder().sync(false).build();
-        let sound = gst_app::AppSink::builder().sync(false).build();
-        channel
-            .add_many([&video, frames.upcast_ref(), &audio, sound.upcast_ref()])
-            .expect("add");
-        video.link(&frames).expect("link video");
-        audio.link(&sound).expect("link audio");
-        channel.set_state(gst::State::Playing).expect("play");
+        let channel = channel_side();
         let source = FileSource::start(
             &clip,
             false,
-            video.downcast().expect("appsrc"),
-            audio.downcast().expect("appsrc"),
+            channel.video.clone(),
+            channel.audio.clone(),
             Arc::default(),
         );
+        let (frames, sound) = (&channel.frames, &channel.sound);
         let mut first_picture = None;
         while let Some(sample) = frames.try_pull_sample(gst::ClockTime::from_seconds(10)) {
             first_picture = first_picture.or(sample.buffer().and_then(|b| b.pts()));
@@ -487,7 +498,7 @@ mod tests {
             samples += map.len() / 4;
         }
         drop(source);
-        channel.set_state(gst::State::Null).expect("stop");
+        channel.pipeline.set_state(gst::State::Null).expect("stop");
         let caps = caps.expect("caps on the silence");
         let s = caps.structure(0).expect("structure");
         assert_eq!(s.get::<i32>("rate").ok(), Some(48_000), "{caps}");

@@ -10,10 +10,9 @@
 //! So a pad probe after h264parse rewrites the whole `pic_timing` NAL unit itself: x264's
 //! delays and picture structure kept, a full clock timestamp added, lengths taken from the SPS.
 
-use crate::hevc_timecode::Timecode;
 use crate::nal_bits::{escape, nal_units, unescape, BitReader, BitWriter};
+use crate::timecode_sei::{rewrite_access_units, Timecode};
 use gstreamer as gst;
-use gstreamer::prelude::*;
 use std::sync::Mutex;
 
 const NAL_SPS: u8 = 7;
@@ -304,27 +303,10 @@ pub fn rewrite_access_unit(
 /// Writes the frame's timecode into the `pic_timing` SEI of every access unit leaving
 /// `parser` (an h264parse without `update-timecode`).
 pub fn install(parser: &gst::Element) {
-    let Some(pad) = parser.static_pad("src") else {
-        return;
-    };
     let layout = Mutex::new(None);
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(tc) = Timecode::of(buffer) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Ok(map) = buffer.map_readable() else {
-            return gst::PadProbeReturn::Ok;
-        };
+    rewrite_access_units(parser, move |au, tc| {
         let mut layout = layout.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(bytes) = rewrite_access_unit(map.as_slice(), &mut layout, &tc) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        drop(map);
-        crate::hevc_timecode::replace_bytes(buffer, bytes);
-        gst::PadProbeReturn::Ok
+        rewrite_access_unit(au, &mut layout, tc)
     });
 }
 

@@ -1,55 +1,14 @@
 //! HEVC `time_code` SEI (ITU-T H.265 D.2.27, payload type 136), written by us.
 //!
 //! GStreamer 1.22's h265parse cannot write timecode into HEVC streams, so every HEVC rung would
-//! reach the cloud without the timecode that lets it align two feeds. A pad probe after h265parse builds the SEI from the frame's
-//! `GstVideoTimeCodeMeta` and splices it in front of the access unit's first slice.
+//! reach the cloud without the timecode that lets it align two feeds. A pad probe after h265parse
+//! builds the SEI from the frame's `GstVideoTimeCodeMeta` and splices it in front of the access
+//! unit's first slice.
 
 use crate::nal_bits::{escape, BitWriter};
+use crate::timecode_sei::rewrite_access_units;
+pub use crate::timecode_sei::Timecode;
 use gstreamer as gst;
-use gstreamer::prelude::*;
-use gstreamer_video as gst_video;
-
-/// A SMPTE timecode value for one frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timecode {
-    pub hours: u32,
-    pub minutes: u32,
-    pub seconds: u32,
-    pub frames: u32,
-    pub drop_frame: bool,
-}
-
-impl Timecode {
-    /// The timecode GStreamer attached to the buffer (`GstVideoTimeCodeMeta`).
-    pub fn of(buffer: &gst::BufferRef) -> Option<Timecode> {
-        let tc = buffer.meta::<gst_video::VideoTimeCodeMeta>()?.tc();
-        Some(Timecode {
-            hours: tc.hours(),
-            minutes: tc.minutes(),
-            seconds: tc.seconds(),
-            frames: tc.frames(),
-            drop_frame: tc
-                .flags()
-                .contains(gst_video::VideoTimeCodeFlags::DROP_FRAME),
-        })
-    }
-}
-
-/// Replaces the buffer's bytes, keeping its flags, timestamps and metas.
-pub fn replace_bytes(buffer: &mut gst::Buffer, bytes: Vec<u8>) {
-    let mut out = gst::Buffer::from_mut_slice(bytes);
-    {
-        let out_mut = out.make_mut();
-        let _ = buffer.copy_into(
-            out_mut,
-            gst::BufferCopyFlags::FLAGS
-                | gst::BufferCopyFlags::TIMESTAMPS
-                | gst::BufferCopyFlags::META,
-            ..,
-        );
-    }
-    *buffer = out;
-}
 
 /// The `time_code` payload: one clock timestamp, full (h:m:s:f), then payload byte alignment.
 fn time_code_payload(tc: &Timecode) -> Vec<u8> {
@@ -113,26 +72,8 @@ pub fn insert_before_first_slice(au: &[u8], sei: &[u8]) -> Option<Vec<u8>> {
 
 /// Writes the frame's timecode into every access unit leaving `parser` (an h265parse).
 pub fn install(parser: &gst::Element) {
-    let Some(pad) = parser.static_pad("src") else {
-        return;
-    };
-    pad.add_probe(gst::PadProbeType::BUFFER, |_, info| {
-        let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(timecode) = Timecode::of(buffer) else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Ok(map) = buffer.map_readable() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        let Some(bytes) = insert_before_first_slice(map.as_slice(), &time_code_sei_nal(&timecode))
-        else {
-            return gst::PadProbeReturn::Ok;
-        };
-        drop(map);
-        replace_bytes(buffer, bytes);
-        gst::PadProbeReturn::Ok
+    rewrite_access_units(parser, |au, tc| {
+        insert_before_first_slice(au, &time_code_sei_nal(tc))
     });
 }
 

@@ -33,6 +33,7 @@ pub mod rist;
 pub mod spec;
 mod srt_group_output;
 pub mod status;
+mod timecode_sei;
 pub mod transport;
 pub mod video_decoder;
 
