@@ -210,6 +210,23 @@ fn file_whose_sound_ends_early_is_padded_with_silence() {
     );
 }
 
+/// A clip whose pictures end before its sound (1 s of picture, 3 s of tone, looped): the last
+/// picture is held until the sound ends, on time. Before, the pictures had half-second holes
+/// at every loop (the rate converter made up the hole late, and late frames were shed).
+#[test]
+fn file_whose_pictures_end_early_holds_the_last_picture() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let media = tempfile::tempdir().expect("tempdir");
+    let file = media.path().join("short-picture.ts");
+    make_file_with(&file, 1, Some(3));
+    let (_app, _dir, path, _) = play_file(&file, 11);
+    assert_ts_continuity(&path);
+    // assert_feed fails on a PTS step over 2 frames in any rung.
+    assert_feed(&path, &two_rungs(), GOP, 9.5);
+    assert_sound_whole(&path);
+}
+
 /// Without a data directory (scripting mode), a file played once ends the process cleanly once
 /// its output has the whole file: the recording is complete, with every frame.
 #[test]

@@ -63,6 +63,8 @@ pub struct SilenceFill {
     target: gst_app::AppSrc,
     /// The file has no audio stream: each picture brings its silence.
     follow_pictures: AtomicBool,
+    /// This loop's sound has all been sent; the pictures carry it on with silence.
+    sound_ended: AtomicBool,
     state: Mutex<FillState>,
 }
 
@@ -90,6 +92,7 @@ impl SilenceFill {
         SilenceFill {
             target,
             follow_pictures: AtomicBool::new(false),
+            sound_ended: AtomicBool::new(false),
             state: Mutex::new(FillState::default()),
         }
     }
@@ -134,8 +137,17 @@ impl SilenceFill {
         }
     }
 
-    /// The file's loop ends at `end` (its pictures' end): the sound, if shorter, is carried
-    /// there with silence. Nothing before any sound was sent.
+    /// Whether this loop's sound has all been sent.
+    pub fn sound_ended(&self) -> bool {
+        self.sound_ended.load(Ordering::SeqCst)
+    }
+
+    pub fn set_sound_ended(&self, ended: bool) {
+        self.sound_ended.store(ended, Ordering::SeqCst);
+    }
+
+    /// The sound is carried to `end` (a picture's end after the sound ended, or the loop's end)
+    /// with silence. Nothing before any sound was sent.
     pub fn pad_to(&self, end: gst::ClockTime) -> Result<(), gst::FlowError> {
         if self.follow_pictures.load(Ordering::SeqCst) {
             return Ok(());

@@ -6,6 +6,7 @@
 //! a timestamp going back. (A segment seek in the channel pipeline cannot do this: tsdemux does
 //! not support segment seeks.)
 
+use crate::file_hold::LastPicture;
 use crate::file_silence::SilenceFill;
 use crate::spec::{build_chain, ElementSpec};
 use gstreamer as gst;
@@ -138,8 +139,12 @@ fn run(
     let silence = Arc::new(SilenceFill::new(audio.clone()));
     let weak = pipeline.downgrade();
     let (v, a, c, l) = (video.clone(), audio.clone(), clock.clone(), linked.clone());
-    let fill = silence.clone();
-    let silence_at_end = silence.clone();
+    let last_picture = Arc::new(LastPicture::new(video.clone()));
+    let carry = Carry {
+        silence: silence.clone(),
+        hold: last_picture.clone(),
+    };
+    let loop_carry = carry.clone();
     decodebin.connect_pad_added(move |_, pad| {
         let Some(pipeline) = weak.upgrade() else {
             return;
@@ -160,12 +165,12 @@ fn run(
         } else {
             return;
         };
-        let role = if is_video {
-            Stream::Pictures(fill.clone())
+        let stream = if is_video {
+            Stream::Pictures
         } else {
-            Stream::Sound(fill.clone())
+            Stream::Sound
         };
-        if let Err(e) = link_stream(&pipeline, pad, target, c.clone(), role) {
+        if let Err(e) = link_stream(&pipeline, pad, target, c.clone(), stream, carry.clone()) {
             warn!(%kind, error = %e, "cannot link stream of the file input");
         }
     });
@@ -197,9 +202,9 @@ fn run(
             }
             gst::MessageView::Eos(_) if loop_playback => {
                 let mut c = clock.lock().unwrap_or_else(|p| p.into_inner());
-                // Sound that ends before the pictures is carried to their end, so the next
-                // loop's sound follows without a gap.
-                let _ = silence_at_end.pad_to(c.end);
+                // The stream that ended first was carried along by the other as it went; the
+                // last stretch to the loop's end now, so the next loop follows seamlessly.
+                loop_carry.to_end(c.end);
                 c.offset = c.end;
                 drop(c);
                 loops += 1;
@@ -221,7 +226,7 @@ fn run(
             }
             gst::MessageView::Eos(_) => {
                 let end = clock.lock().unwrap_or_else(|p| p.into_inner()).end;
-                let _ = silence_at_end.pad_to(end);
+                loop_carry.to_end(end);
                 let _ = video.end_of_stream();
                 let _ = audio.end_of_stream();
                 break;
@@ -232,11 +237,31 @@ fn run(
     let _ = pipeline.set_state(gst::State::Null);
 }
 
-/// Which of the file's streams a pad carries, with the silence that goes with it: each picture
-/// brings its silence when the file has no sound; the sound's end is noted for padding.
+/// Which of the file's streams a pad carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Stream {
-    Pictures(Arc<SilenceFill>),
-    Sound(Arc<SilenceFill>),
+    Pictures,
+    Sound,
+}
+
+/// What carries one stream on when the other ends first within a loop: silence for the sound
+/// (and for every picture of a file without sound), the last picture held for the pictures.
+/// Each stream, as it goes, carries the one that has ended up to its own time, so what is made
+/// up reaches the channel on time, right beside the real stream.
+#[derive(Clone)]
+struct Carry {
+    silence: Arc<SilenceFill>,
+    hold: Arc<LastPicture>,
+}
+
+impl Carry {
+    /// The loop is over at `end`: both streams carried there, ready for the next loop.
+    fn to_end(&self, end: gst::ClockTime) {
+        self.hold.hold_to(end);
+        let _ = self.silence.pad_to(end);
+        self.hold.set_ended(false);
+        self.silence.set_sound_ended(false);
+    }
 }
 
 /// `pad ! appsink` (sound made interleaved first, so that zero bytes are its silence), whose
@@ -248,8 +273,9 @@ fn link_stream(
     target: gst_app::AppSrc,
     clock: Arc<Mutex<LoopClock>>,
     stream: Stream,
+    carry: Carry,
 ) -> Result<(), String> {
-    let is_video = matches!(stream, Stream::Pictures(_));
+    let is_video = stream == Stream::Pictures;
     let sink = gst_app::AppSink::builder()
         .sync(false)
         .max_buffers(2)
@@ -293,8 +319,13 @@ fn link_stream(
         sink_pad.push_event(gst::event::Reconfigure::new());
     }
     let caps_set = AtomicBool::new(false);
+    let ended = carry.clone();
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
+            .eos(move |_| match stream {
+                Stream::Pictures => ended.hold.set_ended(true),
+                Stream::Sound => ended.silence.set_sound_ended(true),
+            })
             .new_sample(move |s| {
                 let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                 if !caps_set.swap(true, Ordering::SeqCst) {
@@ -322,11 +353,24 @@ fn link_stream(
                     b.set_dts(gst::ClockTime::NONE);
                     (pts, end)
                 };
-                match &stream {
-                    Stream::Pictures(silence) => silence.cover(span.0, span.1)?,
-                    Stream::Sound(silence) => silence.sound_sent(sample.caps(), span.1),
+                match stream {
+                    Stream::Pictures => {
+                        carry.silence.cover(span.0, span.1)?;
+                        carry.hold.sent(&buffer);
+                        target.push_buffer(buffer)?;
+                        if carry.silence.sound_ended() {
+                            carry.silence.pad_to(span.1)?;
+                        }
+                    }
+                    Stream::Sound => {
+                        carry.silence.sound_sent(sample.caps(), span.1);
+                        target.push_buffer(buffer)?;
+                        if carry.hold.ended() {
+                            carry.hold.hold_to(span.1);
+                        }
+                    }
                 }
-                target.push_buffer(buffer).map(|_| gst::FlowSuccess::Ok)
+                Ok(gst::FlowSuccess::Ok)
             })
             .build(),
     );

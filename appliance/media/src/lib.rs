@@ -11,6 +11,7 @@ mod decoded_pads;
 pub mod encode_latency;
 pub mod encoder;
 mod error;
+mod file_hold;
 mod file_silence;
 mod file_source;
 pub mod frame_sync;
