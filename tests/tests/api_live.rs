@@ -173,17 +173,7 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
             && backlog["filling_for_s"].is_null(),
         "backlog of a ladder that keeps up: {backlog}"
     );
-    for status in &statuses {
-        assert!(
-            status["alarms"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .all(|a| a["source"] != "ladder"),
-            "ladder alarm on a ladder that keeps up: {}",
-            status["alarms"]
-        );
-    }
+    assert_no_alarm_from(&statuses, "ladder", "a ladder that keeps up");
     // The timecode ticks: about 30 frames per second between snapshots.
     let tc_first = frames(first["input"]["timecode"].as_str().unwrap_or_default());
     let tc_last = frames(last["input"]["timecode"].as_str().unwrap_or_default());
@@ -201,17 +191,11 @@ fn live_status_streams_rates_timecode_and_events_at_least_once_a_second() {
         let idle = c["outputs"][0]["ts_idle_s"].as_f64();
         assert!(idle.is_some_and(|s| s < 1.0), "TS idle {idle:?} s");
     }
-    for status in &statuses {
-        assert!(
-            status["alarms"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .all(|a| a["source"] != "output/primary"),
-            "{}",
-            status["alarms"]
-        );
-    }
+    assert_no_alarm_from(
+        &statuses,
+        "output/primary",
+        "a listener waiting for its caller",
+    );
 
     // The stop is pushed as an event, as it happens.
     let pushed: Vec<&serde_json::Value> = events
@@ -694,4 +678,19 @@ fn a_store_from_a_newer_feedline_starts_safe_mode_with_the_api_up_and_an_alarm()
             assert_eq!(schema, Some(feedline_store::SCHEMA_VERSION + 1));
         },
     );
+}
+
+/// No status in the stream has an alarm from `source`.
+fn assert_no_alarm_from(statuses: &[&serde_json::Value], source: &str, why: &str) {
+    for status in statuses {
+        assert!(
+            status["alarms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|a| a["source"] != source),
+            "{source} alarm on {why}: {}",
+            status["alarms"]
+        );
+    }
 }

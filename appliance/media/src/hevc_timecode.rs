@@ -5,9 +5,8 @@
 //! builds the SEI from the frame's `GstVideoTimeCodeMeta` and splices it in front of the access
 //! unit's first slice.
 
-use crate::nal_bits::{escape, BitWriter};
-use crate::timecode_sei::rewrite_access_units;
-pub use crate::timecode_sei::Timecode;
+use crate::nal_bits::{escape, nal_units, BitWriter};
+use crate::timecode_sei::{rewrite_access_units, Timecode};
 use gstreamer as gst;
 
 /// The `time_code` payload: one clock timestamp, full (h:m:s:f), then payload byte alignment.
@@ -43,21 +42,14 @@ pub fn time_code_sei_nal(tc: &Timecode) -> Vec<u8> {
 
 /// Byte offset of the start code of the first VCL NAL unit (types 0–31) in an Annex-B access unit.
 pub fn first_slice_offset(au: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i + 3 < au.len() {
-        if au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1 {
-            let header = au.get(i + 3)?;
-            let nal_type = (header >> 1) & 0x3f;
-            if nal_type < 32 {
-                // Include the fourth zero of a 4-byte start code.
-                return Some(if i > 0 && au[i - 1] == 0 { i - 1 } else { i });
-            }
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    None
+    let slice = nal_units(au).find(|u| au.get(u.start).is_some_and(|h| (h >> 1) & 0x3f < 32))?;
+    // Back over the start code, and the fourth zero of a 4-byte one.
+    let at = slice.start - 3;
+    Some(if at > 0 && au[at - 1] == 0 {
+        at - 1
+    } else {
+        at
+    })
 }
 
 /// The access unit with `sei` spliced in before its first slice.
