@@ -153,8 +153,20 @@ pub fn pictures_with_timecodes(file: &Path, stream_index: u32) -> Vec<(i64, Opti
 /// runs past its NAL unit, bytes after the RBSP trailing bits, and the like, plus the decoder's
 /// SEI complaints. Empty when every header parses.
 pub fn bitstream_errors(file: &Path, stream_index: u32) -> Vec<String> {
+    // A capture ends where its receiver stopped, as a rule inside a PES packet: the demuxer
+    // flags that last, cut access unit corrupt, and it is left out (when the cut fell inside a
+    // filler NAL unit, the reader reported a unit without its trailing bits). The TS itself is
+    // checked packet by packet elsewhere (`assert_ts_continuity`).
     let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-v", "error", "-i"])
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-fflags",
+            "+discardcorrupt",
+            "-i",
+        ])
         .arg(file)
         .args([
             "-map",
@@ -307,4 +319,36 @@ pub fn silences(file: &Path, at_least_s: f64) -> Vec<(f64, f64)> {
         }
     }
     found
+}
+
+/// Where the sound of the file's first audio stream comes in after a silence (below -40 dBFS
+/// for at least 0.1 s), as presentation times in seconds (the same clock as
+/// `PictureStat::pts_s`): how lip sync is measured against a picture that changes at the same
+/// instant at the source.
+pub fn sound_onsets(file: &Path) -> Vec<f64> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-copyts", "-i"])
+        .arg(file)
+        .args([
+            "-map",
+            "0:a:0",
+            "-af",
+            "silencedetect=n=-40dB:d=0.1",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg silencedetect");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| {
+            l.split("silence_end: ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
 }

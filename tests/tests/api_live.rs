@@ -283,6 +283,11 @@ fn metrics_of_an_encoding_channel_pass_promtool() {
         encode > 0.0 && encode < 0.0334,
         "360p encode latency {encode} s"
     );
+    // The test pattern's sound is made in the box: never missing.
+    assert_eq!(
+        value("feedline_input_sound_missing_seconds{channel=\"test\"}"),
+        0.0
+    );
     let idle = value("feedline_output_ts_idle_seconds{channel=\"test\",output=\"primary\"}");
     assert!((0.0..1.0).contains(&idle), "TS idle {idle} s");
     let backlog = value("feedline_ladder_backlog_frames{channel=\"test\"}");

@@ -298,6 +298,12 @@ fn render_openmetrics(status: &ApplianceStatus, uptime_s: f64) -> String {
                 None,
                 |c| f64::from(u8::from(c.input.signal)),
             ),
+            (
+                "input_sound_missing_seconds",
+                "How long the input's own sound has been missing while its pictures arrive (silence goes out instead); 0 while it arrives",
+                None,
+                |c| c.input.sound_missing_s.unwrap_or(0.0),
+            ),
         ],
     );
     counters(

@@ -189,6 +189,7 @@ mod tests {
                 frames: 900,
                 audio_levels: Vec::new(),
                 video_decoder: None,
+                sound_missing_s: None,
                 failover: None,
             },
             ladder_backlog: Some(LadderBacklogLive {

@@ -180,6 +180,7 @@ impl Sampler {
                     })
                     .collect(),
                 video_decoder: media.input.video_decoder,
+                sound_missing_s: media.input.sound_missing.map(|d| d.as_secs_f64()),
                 failover: media.input.failover.map(failover_live),
             },
             ladder_backlog: media.ladder_backlog.map(|b| LadderBacklogLive {
@@ -290,6 +291,7 @@ fn stopped_channel(
             frames: 0,
             audio_levels: Vec::new(),
             video_decoder: None,
+            sound_missing_s: None,
             failover: None,
         },
         ladder_backlog: None,
@@ -386,6 +388,18 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
                 message: format!("no signal on the {} input", c.input.kind),
             });
         }
+        if let Some(missing) = c.input.sound_missing_s.filter(|_| c.state == "running") {
+            // On air with silence: the picture is right, the sound is not.
+            alarms.push(Alarm {
+                severity: AlarmSeverity::Warning,
+                channel: channel.clone(),
+                source: "input".into(),
+                message: format!(
+                    "no sound from the {} input for {missing:.0} s: sending silence",
+                    c.input.kind
+                ),
+            });
+        }
         alarms.extend(ladder_overload::alarm(c));
         for o in &c.outputs {
             alarms.extend(group_links::alarm(&c.name, o));
@@ -463,6 +477,26 @@ pub fn transitions(
                 severity,
                 ch.clone(),
                 "input_signal",
+                format!("{}: {text}", c.name),
+            ));
+        }
+        // Sound is only reckoned while pictures arrive: a lost signal is the signal's event.
+        let sound_missing = |c: &ChannelLive| c.input.sound_missing_s.is_some();
+        if c.state == "running"
+            && p.state == "running"
+            && c.input.signal
+            && p.input.signal
+            && sound_missing(p) != sound_missing(c)
+        {
+            let (severity, text) = if sound_missing(c) {
+                (Severity::Warning, "input sound lost: sending silence")
+            } else {
+                (Severity::Info, "input sound restored")
+            };
+            events.push((
+                severity,
+                ch.clone(),
+                "input_sound",
                 format!("{}: {text}", c.name),
             ));
         }
@@ -550,6 +584,7 @@ mod tests {
                     frames: frames + dropped,
                     audio_levels: Vec::new(),
                     video_decoder: None,
+                    sound_missing: None,
                     failover: None,
                 },
                 ladder_backlog: None,
@@ -629,6 +664,64 @@ mod tests {
         media.outputs.push(out);
         channels[0].outputs.push(("srt-out".into(), "srt".into()));
         channels
+    }
+
+    /// A network input's sound that stops while its pictures carry on: a warning (not the
+    /// critical no-signal alarm) and one event each way; a lost signal is not "sound restored".
+    #[test]
+    fn missing_input_sound_is_a_warning_and_an_event_each_way() {
+        let mut sampler = Sampler::default();
+        let t0 = Instant::now();
+        let mut at = |ms: u64, signal: bool, sound_missing_s: Option<f64>| {
+            let mut channels = with_output(ms, signal);
+            let media = channels[0].media.as_mut().expect("running");
+            media.input.sound_missing = sound_missing_s.map(Duration::from_secs_f64);
+            sampler.sample_at(
+                t0 + Duration::from_millis(ms),
+                channels,
+                None,
+                Duration::ZERO,
+            )
+        };
+        let sound_alarms = |s: &ApplianceStatus| -> Vec<Alarm> {
+            s.alarms
+                .iter()
+                .filter(|a| a.source == "input" && a.message.contains("sound"))
+                .cloned()
+                .collect()
+        };
+        let events = |p: &ApplianceStatus, n: &ApplianceStatus| -> Vec<String> {
+            transitions(p, n)
+                .into_iter()
+                .filter(|e| e.2 == "input_sound")
+                .map(|e| format!("{:?} {}", e.0, e.3))
+                .collect()
+        };
+        let heard = at(0, true, None);
+        assert!(sound_alarms(&heard).is_empty());
+        assert_eq!(heard.channels[0].input.sound_missing_s, None);
+        let lost = at(250, true, Some(1.5));
+        let alarms = sound_alarms(&lost);
+        assert_eq!(alarms.len(), 1, "{alarms:?}");
+        assert_eq!(alarms[0].severity, AlarmSeverity::Warning);
+        assert!(
+            alarms[0].message.contains("for 2 s: sending silence"),
+            "{}",
+            alarms[0].message
+        );
+        assert_eq!(lost.channels[0].input.sound_missing_s, Some(1.5));
+        assert_eq!(
+            events(&heard, &lost),
+            ["Warning main: input sound lost: sending silence"]
+        );
+        let back = at(500, true, None);
+        assert!(sound_alarms(&back).is_empty());
+        assert_eq!(events(&lost, &back), ["Info main: input sound restored"]);
+        // Everything lost: the signal's alarm and event, nothing about sound.
+        let lost_again = at(750, true, Some(1.0));
+        let no_signal = at(1000, false, None);
+        assert!(sound_alarms(&no_signal).is_empty());
+        assert!(events(&lost_again, &no_signal).is_empty());
     }
 
     /// TS that stops reaching an output while the input has signal raises a critical alarm

@@ -1,13 +1,39 @@
 //! A network input's streams appear at run time, as decodebin finds them: which of its pads
-//! feeds the channel's video and audio chains, and silence for a stream without audio.
+//! feeds the channel's video and audio chains; the audio goes over a bed of silence.
 
-use crate::input;
-use crate::spec::build_chain;
+use crate::meter::ChannelMeter;
+use crate::sound_bed;
 use crate::MediaError;
 use feedline_config::Channel;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tracing::{debug, info, warn};
+
+/// What a pad decodebin just added carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decoded {
+    Video,
+    Audio,
+}
+
+/// The kind of stream a pad decodebin just added carries (with its media type, for logs);
+/// `None` for other streams (subtitles, data).
+pub(crate) fn decoded_kind(pad: &gst::Pad) -> Option<(Decoded, String)> {
+    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+    let kind = caps
+        .structure(0)
+        .map(|s| s.name().to_string())
+        .unwrap_or_default();
+    if kind.starts_with("video/") {
+        Some((Decoded::Video, kind))
+    } else if kind.starts_with("audio/") {
+        Some((Decoded::Audio, kind))
+    } else {
+        None
+    }
+}
 
 /// Where a pad decodebin just added belongs: the video or the audio sink pad (with the media
 /// type, for logs); `None` for other streams (subtitles, data).
@@ -16,79 +42,66 @@ pub(crate) fn decoded_target<'a>(
     video: &'a gst::Pad,
     audio: &'a gst::Pad,
 ) -> Option<(&'a gst::Pad, String)> {
-    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-    let kind = caps
-        .structure(0)
-        .map(|s| s.name().to_string())
-        .unwrap_or_default();
-    if kind.starts_with("video/") {
-        Some((video, kind))
-    } else if kind.starts_with("audio/") {
-        Some((audio, kind))
-    } else {
-        None
-    }
+    decoded_kind(pad).map(|(decoded, kind)| match decoded {
+        Decoded::Video => (video, kind),
+        Decoded::Audio => (audio, kind),
+    })
 }
 
 /// Links decodebin's raw pads as they appear: the first video pad to the video chain, the first
-/// audio pad to the audio chain. A stream without audio gets silence, so every output keeps an
-/// audio PID.
+/// audio pad onto the sound bed (live silence), which feeds the audio chain from the start. A
+/// stream without audio, or whose audio stops, goes out with silence: every output keeps its
+/// audio PID and no muxer waits for sound that does not come.
 pub(crate) fn connect(
     pipeline: &gst::Pipeline,
     decoder: &gst::Element,
     video_head: &gst::Element,
     audio_head: &gst::Element,
     channel: &Channel,
+    meter: &Arc<ChannelMeter>,
 ) -> Result<(), MediaError> {
     let video_sink = video_head
         .static_pad("sink")
         .ok_or_else(|| MediaError::Link("video head".into()))?;
-    let audio_sink = audio_head
-        .static_pad("sink")
-        .ok_or_else(|| MediaError::Link("audio head".into()))?;
-    let name = channel.name.clone();
-    let (vs, as_) = (video_sink.clone(), audio_sink.clone());
+    let bin = pipeline.upcast_ref::<gst::Bin>();
+    let mixer = sound_bed::lay(bin, channel, &channel.name, audio_head)?;
+    let weak = pipeline.downgrade();
+    let sound_linked = Arc::new(AtomicBool::new(false));
+    let (vs, linked, meter) = (video_sink.clone(), sound_linked.clone(), meter.clone());
+    let channel_for_pads = channel.clone();
     decoder.connect_pad_added(move |_, pad| {
-        let Some((target, kind)) = decoded_target(pad, &vs, &as_) else {
+        let name = &channel_for_pads.name;
+        let Some((decoded, kind)) = decoded_kind(pad) else {
             return;
         };
-        if target.is_linked() {
+        if decoded == Decoded::Video {
+            if vs.is_linked() {
+                debug!(channel = %name, %kind, "ignoring extra decoded stream");
+            } else if let Err(e) = pad.link(&vs) {
+                warn!(channel = %name, %kind, error = ?e, "cannot link decoded stream");
+            }
+            return;
+        }
+        if linked.swap(true, Ordering::SeqCst) {
             debug!(channel = %name, %kind, "ignoring extra decoded stream");
             return;
         }
-        if let Err(e) = pad.link(target) {
-            warn!(channel = %name, %kind, error = ?e, "cannot link decoded stream");
-        }
-    });
-    let weak = pipeline.downgrade();
-    let name = channel.name.clone();
-    decoder.connect_no_more_pads(move |_| {
         let Some(pipeline) = weak.upgrade() else {
             return;
         };
+        let bin = pipeline.upcast_ref::<gst::Bin>();
+        match sound_bed::mix_in(bin, &channel_for_pads, name, &mixer, pad) {
+            Ok(entry) => meter.watch_input_sound(&entry),
+            Err(e) => warn!(channel = %name, %kind, error = %e, "cannot link decoded sound"),
+        }
+    });
+    let name = channel.name.clone();
+    decoder.connect_no_more_pads(move |_| {
         if !video_sink.is_linked() {
             warn!(channel = %name, "input has no video stream");
         }
-        if !audio_sink.is_linked() {
+        if !sound_linked.load(Ordering::SeqCst) {
             info!(channel = %name, "input has no audio; sending silence");
-            let bin = pipeline.upcast_ref::<gst::Bin>();
-            let silence = build_chain(bin, &input::silence(&name)).and_then(|elements| {
-                let src = elements
-                    .last()
-                    .cloned()
-                    .ok_or_else(|| MediaError::Link("empty silence chain".into()))?;
-                let src_pad = src
-                    .static_pad("src")
-                    .ok_or_else(|| MediaError::Link("silence has no src pad".into()))?;
-                src_pad
-                    .link(&audio_sink)
-                    .map_err(|e| MediaError::Link(format!("silence ! audio: {e:?}")))?;
-                src.sync_state_with_parent()
-                    .map_err(|e| MediaError::Link(format!("silence: {e}")))
-            });
-            if let Err(e) = silence {
-                warn!(channel = %name, error = %e, "cannot add silence for an input without audio");
-            }
         }
     });
     Ok(())

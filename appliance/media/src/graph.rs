@@ -259,7 +259,9 @@ pub fn build(
                     .last()
                     .cloned()
                     .ok_or_else(|| MediaError::Link("empty source".into()))?;
-                crate::decoded_pads::connect(&pipeline, &decoder, &video[0], &audio[0], channel)?;
+                crate::decoded_pads::connect(
+                    &pipeline, &decoder, &video[0], &audio[0], channel, meter,
+                )?;
                 input_elements.extend(src);
             }
         }

@@ -31,6 +31,7 @@ mod output_set;
 pub mod probe;
 mod retry;
 pub mod rist;
+mod sound_bed;
 pub mod spec;
 mod srt_group_output;
 pub mod status;

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// No picture for this long and the input counts as lost.
 const SIGNAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// No sound from a watched input for this long while its pictures arrive and its sound counts
+/// as missing. A TS carries sound in PES packets of a few hundred milliseconds at most.
+const SOUND_TIMEOUT: Duration = Duration::from_secs(1);
 /// "Never" for the atomic timestamps below.
 const NONE: u64 = u64::MAX;
 
@@ -25,6 +28,13 @@ struct InputMeter {
     frames: AtomicU64,
     /// Nanoseconds since the meter was created; `NONE` before the first picture.
     last_frame_ns: AtomicU64,
+    /// When the current run of pictures began (the first picture after a loss of signal).
+    signal_since_ns: AtomicU64,
+    /// Whether the input's own sound is watched (a network input's decoded sound: other inputs'
+    /// sound is made by Feedline and cannot go missing).
+    sound_watched: std::sync::atomic::AtomicBool,
+    /// The latest of the input's own sound; `NONE` before the first.
+    last_sound_ns: AtomicU64,
     /// The latest picture's timecode, packed by `pack_timecode`; `NONE` before the first.
     timecode: AtomicU64,
     format: Mutex<Option<String>>,
@@ -70,6 +80,9 @@ impl ChannelMeter {
             input: InputMeter {
                 frames: AtomicU64::new(0),
                 last_frame_ns: AtomicU64::new(NONE),
+                signal_since_ns: AtomicU64::new(NONE),
+                sound_watched: std::sync::atomic::AtomicBool::new(false),
+                last_sound_ns: AtomicU64::new(NONE),
                 timecode: AtomicU64::new(NONE),
                 format: Mutex::new(None),
             },
@@ -99,7 +112,10 @@ impl ChannelMeter {
                 let m = &meter.input;
                 m.frames.fetch_add(1, Ordering::Relaxed);
                 let now = meter.born.elapsed().as_nanos() as u64;
-                m.last_frame_ns.store(now, Ordering::Relaxed);
+                let prev = m.last_frame_ns.swap(now, Ordering::Relaxed);
+                if prev == NONE || now.saturating_sub(prev) >= SIGNAL_TIMEOUT.as_nanos() as u64 {
+                    m.signal_since_ns.store(now, Ordering::Relaxed);
+                }
                 if let Some(meta) = buffer.meta::<gst_video::VideoTimeCodeMeta>() {
                     m.timecode
                         .store(pack_timecode(&meta.tc()), Ordering::Relaxed);
@@ -112,6 +128,18 @@ impl ChannelMeter {
             if let Some(gst::EventView::Caps(caps)) = info.event().map(|e| e.view()) {
                 *lock(&meter.input.format) = describe_caps(caps.caps());
             }
+            gst::PadProbeReturn::Ok
+        });
+    }
+
+    /// Watches the input's own sound where it enters the channel (`pad` carries nothing else):
+    /// from now on the status says when it goes missing while the pictures carry on.
+    pub fn watch_input_sound(self: &Arc<Self>, pad: &gst::Pad) {
+        self.input.sound_watched.store(true, Ordering::Relaxed);
+        let meter = self.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let now = meter.born.elapsed().as_nanos() as u64;
+            meter.input.last_sound_ns.store(now, Ordering::Relaxed);
             gst::PadProbeReturn::Ok
         });
     }
@@ -191,6 +219,9 @@ impl ChannelMeter {
         self.backlog.restarted();
         self.video_decoder.forget();
         *lock(&self.input.format) = None;
+        // The new pipeline's input watches its sound again if it has any to watch.
+        self.input.sound_watched.store(false, Ordering::Relaxed);
+        self.input.last_sound_ns.store(NONE, Ordering::Relaxed);
     }
 
     pub fn input_status(&self) -> InputStatus {
@@ -199,6 +230,12 @@ impl ChannelMeter {
         let now = self.born.elapsed().as_nanos() as u64;
         let signal = last != NONE && now.saturating_sub(last) < SIGNAL_TIMEOUT.as_nanos() as u64;
         let timecode = m.timecode.load(Ordering::Relaxed);
+        let sound_missing = sound_missing(
+            signal && m.sound_watched.load(Ordering::Relaxed),
+            m.signal_since_ns.load(Ordering::Relaxed),
+            m.last_sound_ns.load(Ordering::Relaxed),
+            now,
+        );
         InputStatus {
             signal,
             format: if signal {
@@ -210,6 +247,7 @@ impl ChannelMeter {
             frames: m.frames.load(Ordering::Relaxed),
             audio_levels: self.confidence.audio_levels(),
             video_decoder: self.video_decoder.name().map(|n| n.to_string()),
+            sound_missing,
             failover: self.failover.status(),
         }
     }
@@ -228,6 +266,28 @@ impl ChannelMeter {
             })
             .collect()
     }
+}
+
+/// How long a watched input's sound has been missing while its pictures arrive, counted from
+/// its last sound or, when it has had none since, from the pictures' return: a sender that
+/// connects sends its pictures and its sound together, and the wait before is no loss of sound.
+/// `None` while the sound arrives, and when nothing is watched or the pictures are lost too.
+fn sound_missing(
+    watched_with_signal: bool,
+    signal_since_ns: u64,
+    last_sound_ns: u64,
+    now_ns: u64,
+) -> Option<Duration> {
+    if !watched_with_signal || signal_since_ns == NONE {
+        return None;
+    }
+    let heard = if last_sound_ns == NONE {
+        signal_since_ns
+    } else {
+        last_sound_ns.max(signal_since_ns)
+    };
+    let missing = Duration::from_nanos(now_ns.saturating_sub(heard));
+    (missing >= SOUND_TIMEOUT).then_some(missing)
 }
 
 /// Frames missing between two consecutive presentation timestamps of a constant-rate rung.
@@ -289,7 +349,34 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{missing_frames, pack_timecode, unpack_timecode, ChannelMeter};
+    use super::{
+        missing_frames, pack_timecode, sound_missing, unpack_timecode, ChannelMeter, NONE,
+    };
+    use std::time::Duration;
+
+    /// Sound is missing from a second after the last of it, or after the pictures' return when
+    /// none came since; never for an unwatched input or without pictures.
+    #[test]
+    fn sound_counts_as_missing_a_second_after_it_was_last_heard_with_pictures() {
+        let s = 1_000_000_000u64;
+        // Heard at 10 s, pictures since 2 s: missing from 11 s on.
+        assert_eq!(sound_missing(true, 2 * s, 10 * s, 10 * s + s / 2), None);
+        assert_eq!(
+            sound_missing(true, 2 * s, 10 * s, 13 * s),
+            Some(Duration::from_secs(3))
+        );
+        // Never heard: counted from the pictures' start, not from the channel's.
+        assert_eq!(sound_missing(true, 20 * s, NONE, 20 * s + s / 2), None);
+        assert_eq!(
+            sound_missing(true, 20 * s, NONE, 22 * s),
+            Some(Duration::from_secs(2))
+        );
+        // Heard before the pictures were lost: the count starts again with their return.
+        assert_eq!(sound_missing(true, 30 * s, 10 * s, 30 * s + s / 2), None);
+        // Not watched, or no pictures: nothing to say.
+        assert_eq!(sound_missing(false, 2 * s, NONE, 60 * s), None);
+        assert_eq!(sound_missing(true, NONE, NONE, 60 * s), None);
+    }
     use gstreamer as gst;
     use gstreamer::prelude::*;
     use gstreamer_video as gst_video;

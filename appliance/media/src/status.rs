@@ -146,6 +146,10 @@ pub struct InputStatus {
     /// The video decoder decodebin picked for a file or network input without failover
     /// (`avdec_h264`, `nvh264dec`); `None` for raw inputs and before the stream starts.
     pub video_decoder: Option<String>,
+    /// How long a network input's own sound has been missing while its pictures arrive (silence
+    /// goes out in its place); `None` while it arrives, and for inputs whose sound Feedline
+    /// makes itself (test pattern, capture, file, failover).
+    pub sound_missing: Option<std::time::Duration>,
     /// Present when the channel has a failover section.
     pub failover: Option<FailoverStatus>,
 }
