@@ -277,7 +277,8 @@ enum Order {
 }
 
 /// Runs a channel whose input is `input` (a TOML `[channels.input]` body) fed live by ffmpeg at
-/// `sender_url`, and asserts the full feed at the receiver. Returns the appliance's log.
+/// `sender_url`, and asserts the full feed at the receiver and the input's sound in the
+/// metrics (flowing, or missing for a sender `audio`-less). Returns the appliance's log.
 fn assert_network_input_reencoded(
     input: &str,
     sender_url: &str,
@@ -285,13 +286,25 @@ fn assert_network_input_reencoded(
     audio: bool,
 ) -> String {
     let output = free_port();
-    let config = two_rung_config(&listener(output)).replace(PATTERN, input);
+    // With a data directory, so that the metrics listener runs.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ports = ServerPorts::pick();
+    let d = Deployment::new(
+        dir.path(),
+        ports,
+        false,
+        &format!(
+            "{}{}",
+            ports.toml(false, ""),
+            two_rung_config(&listener(output)).replace(PATTERN, input)
+        ),
+    );
     let mut sender = None;
     if order == Order::SenderFirst {
         sender = Some(push_live(sender_url, 25, audio));
         std::thread::sleep(Duration::from_millis(500));
     }
-    let app = Appliance::start(&config);
+    let app = d.start();
     if order == Order::FeedlineFirst {
         // A decoded network input reaches PLAYING only once data flows: wait until it is built
         // and bound instead.
@@ -301,6 +314,26 @@ fn assert_network_input_reencoded(
         sender = Some(push_live(sender_url, 25, audio));
     }
     let (_dir, path, _) = capture(output, 11, &app);
+    // What a NOC's scraper sees of the input's sound, while the sender still sends.
+    let scraped = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{}/metrics", ports.metrics)])
+        .output()
+        .expect("curl metrics");
+    let metrics = String::from_utf8_lossy(&scraped.stdout);
+    let sound_missing_s: f64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("feedline_input_sound_missing_seconds{channel=\"test\"} ")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no sound gauge in the metrics:\n{metrics}"));
+    if audio {
+        assert_eq!(sound_missing_s, 0.0, "the sender's sound flows");
+    } else {
+        // Silence goes out for a stream without sound, and the box says its sound is missing.
+        assert!(sound_missing_s >= 9.0, "sound missing {sound_missing_s} s");
+    }
     if let Some(mut sender) = sender {
         let _ = sender.kill();
         let _ = sender.wait();

@@ -71,8 +71,8 @@ pub struct InputLive {
     /// starts. A failover input's own is in `failover.inputs`.
     pub video_decoder: Option<String>,
     /// How long the input's own sound has been missing while its pictures arrive, s (silence
-    /// goes out in its place, and the channel raises an `input` warning). Watched for a
-    /// network input without failover (a failover input's silence is one of its failover
+    /// goes out in its place, and the channel raises an `input` warning); also for a stream
+    /// that has no audio at all. Watched for a network input without failover (a failover input's silence is one of its failover
     /// triggers); null while its sound arrives, and for inputs whose sound Feedline makes.
     pub sound_missing_s: Option<f64>,
     /// The failover switch, for a channel with a `failover` section.

@@ -65,6 +65,7 @@ pub(crate) fn connect(
         .ok_or_else(|| MediaError::Link("video head".into()))?;
     let bin = pipeline.upcast_ref::<gst::Bin>();
     let mixer = sound_bed::lay(bin, channel, &channel.name, audio_head)?;
+    meter.expect_input_sound();
     let weak = pipeline.downgrade();
     let sound_linked = Arc::new(AtomicBool::new(false));
     let (vs, linked, meter) = (video_sink.clone(), sound_linked.clone(), meter.clone());

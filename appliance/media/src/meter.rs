@@ -132,10 +132,15 @@ impl ChannelMeter {
         });
     }
 
-    /// Watches the input's own sound where it enters the channel (`pad` carries nothing else):
-    /// from now on the status says when it goes missing while the pictures carry on.
-    pub fn watch_input_sound(self: &Arc<Self>, pad: &gst::Pad) {
+    /// The channel expects sound from its input (a network input's, which may never come or
+    /// stop): from now on the status says when it is missing while the pictures arrive, also
+    /// for an input that never brings an audio stream.
+    pub fn expect_input_sound(&self) {
         self.input.sound_watched.store(true, Ordering::Relaxed);
+    }
+
+    /// Watches the input's own sound where it enters the channel (`pad` carries nothing else).
+    pub fn watch_input_sound(self: &Arc<Self>, pad: &gst::Pad) {
         let meter = self.clone();
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
             let now = meter.born.elapsed().as_nanos() as u64;
