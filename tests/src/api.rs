@@ -66,6 +66,14 @@ impl Deployment {
         }
     }
 
+    /// A box running `channels_toml` (its `[[channels]]`), its API over plain HTTP and its
+    /// metrics on loopback and free ports.
+    pub fn with_channels(dir: &Path, channels_toml: &str) -> Deployment {
+        let ports = ServerPorts::pick();
+        let seed = format!("{}{channels_toml}", ports.toml(false, ""));
+        Deployment::new(dir, ports, false, &seed)
+    }
+
     /// The usual test box: `two_rung_config` with `outputs`, listening on loopback and free ports.
     pub fn two_rung(dir: &Path, tls: bool, metrics_extra: &str, outputs: &str) -> Deployment {
         let ports = ServerPorts::pick();

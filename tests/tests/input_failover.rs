@@ -5,7 +5,7 @@
 //! throughout, and every switch in the event log.
 
 use feedline_tests::analysis::{self, PictureStat};
-use feedline_tests::api::{set_up_admin, Client, Deployment, ServerPorts};
+use feedline_tests::api::{set_up_admin, Client, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
@@ -286,16 +286,9 @@ struct Rig {
 fn start(input: impl Fn(u16) -> String, failover: &str) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input_port, output_port) = (free_port(), free_port());
-    let ports = ServerPorts::pick();
-    let d = Deployment::new(
+    let d = Deployment::with_channels(
         dir.path(),
-        ports,
-        false,
-        &format!(
-            "{}{}",
-            ports.toml(false, ""),
-            failover_config(&input(input_port), failover, output_port)
-        ),
+        &failover_config(&input(input_port), failover, output_port),
     );
     let appliance = d.start();
     let (admin, _) = set_up_admin(&d, &appliance);

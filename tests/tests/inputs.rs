@@ -1,7 +1,7 @@
 //! Every input type end to end: a file played live and looped, MPEG-TS over SRT and UDP sent by
 //! ffmpeg, and capture devices (skipped, with the reason, when the machine has none).
 
-use feedline_tests::api::{set_up_admin, Deployment, ServerPorts};
+use feedline_tests::api::{set_up_admin, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::{assert_feed, assert_ts_continuity, two_rungs};
 use feedline_tests::receiver::Receiver;
@@ -288,16 +288,9 @@ fn assert_network_input_reencoded(
     let output = free_port();
     // With a data directory, so that the metrics listener runs.
     let dir = tempfile::tempdir().expect("tempdir");
-    let ports = ServerPorts::pick();
-    let d = Deployment::new(
+    let d = Deployment::with_channels(
         dir.path(),
-        ports,
-        false,
-        &format!(
-            "{}{}",
-            ports.toml(false, ""),
-            two_rung_config(&listener(output)).replace(PATTERN, input)
-        ),
+        &two_rung_config(&listener(output)).replace(PATTERN, input),
     );
     let mut sender = None;
     if order == Order::SenderFirst {
@@ -316,7 +309,10 @@ fn assert_network_input_reencoded(
     let (_dir, path, _) = capture(output, 11, &app);
     // What a NOC's scraper sees of the input's sound, while the sender still sends.
     let scraped = Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{}/metrics", ports.metrics)])
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
+        ])
         .output()
         .expect("curl metrics");
     let metrics = String::from_utf8_lossy(&scraped.stdout);
@@ -513,17 +509,10 @@ fn udp_input_whose_sound_stops_stays_on_air_with_silence() {
     require_tool("ffmpeg");
     let dir = tempfile::tempdir().expect("tempdir");
     let (input_port, output_port) = (free_port(), free_port());
-    let ports = ServerPorts::pick();
     let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
-    let d = Deployment::new(
+    let d = Deployment::with_channels(
         dir.path(),
-        ports,
-        false,
-        &format!(
-            "{}{}",
-            ports.toml(false, ""),
-            two_rung_config(&listener(output_port)).replace(PATTERN, &input)
-        ),
+        &two_rung_config(&listener(output_port)).replace(PATTERN, &input),
     );
     let app = d.start();
     let (admin, _) = set_up_admin(&d, &app);

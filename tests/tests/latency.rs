@@ -7,7 +7,7 @@
 //! the SRT latency.
 
 use feedline_tests::analysis::{self, Packet};
-use feedline_tests::api::{delay_from_capture_s, set_up_admin, Client, Deployment, ServerPorts};
+use feedline_tests::api::{delay_from_capture_s, set_up_admin, Client, Deployment};
 use feedline_tests::arrivals::{ArrivalLog, Arrivals};
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool};
@@ -61,13 +61,7 @@ fn every_picture_of_the_default_feed_reaches_the_receiver_within_half_a_second_o
         .replace("port = 9000", &format!("port = {port}"))
         .replace("address = \"0.0.0.0\"", "address = \"127.0.0.1\"");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ports = ServerPorts::pick();
-    let d = Deployment::new(
-        dir.path(),
-        ports,
-        false,
-        &format!("{}{channel}", ports.toml(false, "")),
-    );
+    let d = Deployment::with_channels(dir.path(), &channel);
     let app = d.start();
     let (admin, _) = set_up_admin(&d, &app);
     app.wait_for_log(&["channel running"], Duration::from_secs(10))

@@ -8,9 +8,7 @@
 //! (the system clock) in the pictures it got.
 
 use feedline_tests::analysis::{self, Packet};
-use feedline_tests::api::{
-    delay_from_capture_s, dropped_frames, set_up_admin, Deployment, ServerPorts,
-};
+use feedline_tests::api::{delay_from_capture_s, dropped_frames, set_up_admin, Deployment};
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
 use feedline_tests::{free_port, require_tool};
@@ -76,14 +74,8 @@ fn a_ladder_too_heavy_for_the_box_sheds_frames_and_stays_on_time() {
     require_tool("srt-live-transmit");
     require_tool("ffprobe");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ports = ServerPorts::pick();
     let port = free_port();
-    let d = Deployment::new(
-        dir.path(),
-        ports,
-        false,
-        &format!("{}{}", ports.toml(false, ""), overloaded_channel(port)),
-    );
+    let d = Deployment::with_channels(dir.path(), &overloaded_channel(port));
     let appliance = d.start();
     let (admin, _) = set_up_admin(&d, &appliance);
 

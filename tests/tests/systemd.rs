@@ -8,7 +8,7 @@
 //!   READY=1 once its API answers, then WATCHDOG=1 every half period; a stopped process
 //!   (SIGSTOP) sends none, and the heartbeat resumes after SIGCONT.
 
-use feedline_tests::api::{run, wait_ready, Deployment, ServerPorts};
+use feedline_tests::api::{run, wait_ready, Deployment};
 use feedline_tests::appliance::{signal, Appliance};
 use feedline_tests::units;
 use feedline_tests::{feedline_bin, free_port, require_tool, srt_output, two_rung_config};
@@ -129,16 +129,9 @@ fn ready_then_a_watchdog_heartbeat_that_stops_with_the_process() {
     let dir = tempfile::tempdir().expect("tempdir");
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
-    let ports = ServerPorts::pick();
-    let d = Deployment::new(
+    let d = Deployment::with_channels(
         dir.path(),
-        ports,
-        false,
-        &format!(
-            "{}{}",
-            ports.toml(false, ""),
-            two_rung_config(&srt_output("out", "listener", free_port(), ""))
-        ),
+        &two_rung_config(&srt_output("out", "listener", free_port(), "")),
     );
     // What systemd sets for WatchdogSec=2s: a heartbeat every second.
     let app = Appliance::start_args_env(
