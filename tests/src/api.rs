@@ -95,6 +95,18 @@ impl Deployment {
         ])
     }
 
+    /// The appliance's metrics, as a scraper (curl) gets them.
+    pub fn scrape_metrics(&self) -> String {
+        let scraped = Command::new("curl")
+            .args([
+                "-s",
+                &format!("http://127.0.0.1:{}/metrics", self.ports.metrics),
+            ])
+            .output()
+            .expect("curl metrics");
+        String::from_utf8_lossy(&scraped.stdout).into_owned()
+    }
+
     pub fn base(&self) -> String {
         if self.tls {
             format!("https://127.0.0.1:{}", self.ports.https)
@@ -362,4 +374,12 @@ pub fn scrape_checked_metrics(ports: ServerPorts, token: Option<&str>) -> String
         String::from_utf8_lossy(&out.stderr)
     );
     text
+}
+
+/// The value of the series `series` (name and labels, as exposed) in a metrics scrape.
+pub fn metric_value(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} missing:\n{metrics}"))
 }

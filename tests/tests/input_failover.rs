@@ -5,7 +5,7 @@
 //! throughout, and every switch in the event log.
 
 use feedline_tests::analysis::{self, PictureStat};
-use feedline_tests::api::{set_up_admin, Client, Deployment};
+use feedline_tests::api::{metric_value, set_up_admin, Client, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::assert_ts_continuity;
 use feedline_tests::receiver::Receiver;
@@ -313,26 +313,6 @@ fn udp(port: u16) -> String {
     format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {port}")
 }
 
-/// The appliance's metrics, as a scraper (curl) gets them.
-fn scrape_metrics(d: &Deployment) -> String {
-    let scraped = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
-        ])
-        .output()
-        .expect("curl metrics");
-    String::from_utf8_lossy(&scraped.stdout).into_owned()
-}
-
-/// The value of the series `series` (name and labels, as exposed) in a metrics scrape.
-fn metric_value(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{series} missing:\n{metrics}"))
-}
-
 fn failover_status(admin: &Client) -> Value {
     admin.get("/api/v1/status").json()["channels"][0]["input"]["failover"].clone()
 }
@@ -501,7 +481,7 @@ fn udp_input_lost_or_black_goes_to_the_backup_and_back() {
             break status;
         }
     };
-    let metrics = scrape_metrics(&d);
+    let metrics = d.scrape_metrics();
     pull(&mut black);
     let mut sender = send(&url, false);
     std::thread::sleep(Duration::from_secs(3));
@@ -589,7 +569,7 @@ fn a_sender_delivering_in_bursts_is_aired_whole_and_never_called_lost() {
     );
     std::thread::sleep(Duration::from_secs(12));
     let status = failover_status(&admin);
-    let metrics = scrape_metrics(&d);
+    let metrics = d.scrape_metrics();
     let events = switch_events(&admin);
     rx.stop();
     pull(&mut sender);

@@ -1,7 +1,7 @@
 //! Every input type end to end: a file played live and looped, MPEG-TS over SRT and UDP sent by
 //! ffmpeg, and capture devices (skipped, with the reason, when the machine has none).
 
-use feedline_tests::api::{set_up_admin, Deployment};
+use feedline_tests::api::{metric_value, set_up_admin, Deployment};
 use feedline_tests::appliance::Appliance;
 use feedline_tests::feed::{assert_feed, assert_ts_continuity, two_rungs};
 use feedline_tests::receiver::Receiver;
@@ -308,22 +308,10 @@ fn assert_network_input_reencoded(
     }
     let (_dir, path, _) = capture(output, 11, &app);
     // What a NOC's scraper sees of the input's sound, while the sender still sends.
-    let scraped = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{}/metrics", d.ports.metrics),
-        ])
-        .output()
-        .expect("curl metrics");
-    let metrics = String::from_utf8_lossy(&scraped.stdout);
-    let sound_missing_s: f64 = metrics
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("feedline_input_sound_missing_seconds{channel=\"test\"} ")?
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no sound gauge in the metrics:\n{metrics}"));
+    let sound_missing_s = metric_value(
+        &d.scrape_metrics(),
+        "feedline_input_sound_missing_seconds{channel=\"test\"}",
+    );
     if audio {
         assert_eq!(sound_missing_s, 0.0, "the sender's sound flows");
     } else {
