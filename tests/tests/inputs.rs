@@ -327,15 +327,11 @@ fn assert_network_input_reencoded(
     assert_feed(&path, &two_rungs(), GOP, 10.0);
     if audio {
         // The sender's tone, all of it: the input's sound is mixed over silence, and a mix that
-        // dropped it as late would still pass for an audio stream. The programme starts at the
-        // channel's running time 0, before the sender's first picture (videorate repeats that
-        // picture back to the start, the sound bed gives silence), so the tone may begin a
-        // moment in; once it has, it never stops.
+        // dropped it as late would still pass for an audio stream. The programme starts with
+        // the sender's first picture, so not even its head is silent.
         let silences = feedline_tests::analysis::silences(&path, 0.1);
         assert!(
-            silences
-                .iter()
-                .all(|&(start, length)| start <= 0.0 && start + length < 3.0),
+            silences.is_empty(),
             "silences in the sender's tone: {silences:?}"
         );
     }
@@ -661,4 +657,86 @@ fn udp_input_keeps_sound_and_pictures_in_step() {
         offsets_ms.iter().all(|ms| (-40.0..=60.0).contains(ms)),
         "sound after its picture by {offsets_ms:?} ms (white from {white_from:?}, tone from {tone_from:?})"
     );
+}
+
+/// A sender that changes its programme mid-stream (H.264 320×180 at 30 fps with 48 kHz sound,
+/// then HEVC 640×360 at 25 fps with 44.1 kHz sound, as when a contribution encoder is
+/// reconfigured): the outputs run on without a hole or a step back. It had two faults: the new
+/// sound stream was ignored as an "extra" one, and the rate converter, reset by the new caps,
+/// stamped copies of the new first picture from 0 on (the receiver saw the PTS go back 7 s in
+/// 3 of 5 runs, and the ladder shed 219 frames).
+#[test]
+fn udp_input_whose_sender_changes_codec_and_size_runs_on() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    require_tool("ffmpeg");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
+    let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
+    let d = Deployment::with_channels(
+        dir.path(),
+        &two_rung_config(&listener(output_port)).replace(PATTERN, &input),
+    );
+    let app = d.start();
+    app.wait_for_log(&["source="], Duration::from_secs(10))
+        .expect("input not started");
+    let send = |seconds: u32, size: &str, rate: u32, sound_hz: u32, codec: &str| {
+        format!(
+            "ffmpeg -hide_banner -nostdin -loglevel error -re \
+             -f lavfi -i testsrc2=size={size}:rate={rate} \
+             -f lavfi -i sine=frequency=440:sample_rate={sound_hz} -t {seconds} \
+             -c:v {codec} -preset ultrafast -g {rate} -pix_fmt yuv420p -c:a aac -ac 2 \
+             -f mpegts 'udp://127.0.0.1:{input_port}?pkt_size=1316'"
+        )
+    };
+    let mut sender = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "{}; {}",
+                send(5, "320x180", 30, 48_000, "libx264"),
+                send(15, "640x360", 25, 44_100, "libx265")
+            ),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ffmpeg senders");
+    let (_dir, path, _) = capture(output_port, 11, &app);
+    let metrics = d.scrape_metrics();
+    let _ = sender.kill();
+    let _ = sender.wait();
+
+    // The full feed (PTS monotonic, timecode one frame per frame, IDRs aligned, bit rates),
+    // no picture missing at the change, sound whole and as long as the pictures.
+    assert_ts_continuity(&path);
+    assert_feed(&path, &two_rungs(), GOP, 10.0);
+    for stream in feedline_tests::analysis::video_streams(&path) {
+        let pictures = feedline_tests::analysis::packets(&path, stream.index);
+        let gaps = feedline_tests::analysis::dts_gaps(&pictures, 3000 + 2);
+        assert!(
+            gaps.is_empty(),
+            "stream {}: picture gaps {gaps:?}",
+            stream.index
+        );
+    }
+    assert_sound_whole(&path);
+    // The new sound is heard: only the senders' own hand-over (about half a second) is silent.
+    let silences = feedline_tests::analysis::silences(&path, 1.0);
+    assert!(silences.is_empty(), "silences {silences:?}");
+    let log = app.log();
+    assert!(
+        log.matches("video decoder").count() >= 2 && log.contains("decoder=avdec_h265"),
+        "the change was not seen:\n{log}"
+    );
+    // No frame shed or missing in the rungs' own count either.
+    for rendition in ["360p", "180p"] {
+        let dropped = metric_value(
+            &metrics,
+            &format!(
+                "feedline_rendition_dropped_frames_total{{channel=\"test\",rendition=\"{rendition}\"}}"
+            ),
+        );
+        assert_eq!(dropped, 0.0, "{rendition} dropped frames");
+    }
 }

@@ -7,8 +7,7 @@ use crate::MediaError;
 use feedline_config::Channel;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tracing::{debug, info, warn};
 
 /// What a pad decodebin just added carries.
@@ -65,35 +64,48 @@ pub(crate) fn connect(
         .ok_or_else(|| MediaError::Link("video head".into()))?;
     let bin = pipeline.upcast_ref::<gst::Bin>();
     let mixer = sound_bed::lay(bin, channel, &channel.name, audio_head)?;
+    sound_bed::start_with_first_picture(&mixer, &video_sink);
     meter.expect_input_sound();
     let weak = pipeline.downgrade();
-    let sound_linked = Arc::new(AtomicBool::new(false));
-    let (vs, linked, meter) = (video_sink.clone(), sound_linked.clone(), meter.clone());
+    // Where the input's sound enters the mix, once it has had any. A program change (a new
+    // codec, a sender restarted with other PIDs) gives new pads after the old ones are gone:
+    // the new sound is linked to the same entry, the chain and the meter's watch stay.
+    let sound_entry: Arc<Mutex<Option<gst::Pad>>> = Arc::default();
+    let (vs, entry, meter) = (video_sink.clone(), sound_entry.clone(), meter.clone());
     let channel_for_pads = channel.clone();
     decoder.connect_pad_added(move |_, pad| {
         let name = &channel_for_pads.name;
         let Some((decoded, kind)) = decoded_kind(pad) else {
             return;
         };
-        if decoded == Decoded::Video {
-            if vs.is_linked() {
-                debug!(channel = %name, %kind, "ignoring extra decoded stream");
-            } else if let Err(e) = pad.link(&vs) {
-                warn!(channel = %name, %kind, error = ?e, "cannot link decoded stream");
-            }
-            return;
-        }
-        if linked.swap(true, Ordering::SeqCst) {
-            debug!(channel = %name, %kind, "ignoring extra decoded stream");
-            return;
-        }
-        let Some(pipeline) = weak.upgrade() else {
-            return;
+        let target = match decoded {
+            Decoded::Video => Some(vs.clone()),
+            Decoded::Audio => lock(&entry).clone(),
         };
-        let bin = pipeline.upcast_ref::<gst::Bin>();
-        match sound_bed::mix_in(bin, &channel_for_pads, name, &mixer, pad) {
-            Ok(entry) => meter.watch_input_sound(&entry),
-            Err(e) => warn!(channel = %name, %kind, error = %e, "cannot link decoded sound"),
+        match target {
+            Some(target) if target.is_linked() => {
+                debug!(channel = %name, %kind, "ignoring extra decoded stream");
+            }
+            Some(target) => {
+                if let Err(e) = pad.link(&target) {
+                    warn!(channel = %name, %kind, error = ?e, "cannot link decoded stream");
+                }
+            }
+            None => {
+                let Some(pipeline) = weak.upgrade() else {
+                    return;
+                };
+                let bin = pipeline.upcast_ref::<gst::Bin>();
+                match sound_bed::mix_in(bin, &channel_for_pads, name, &mixer, pad) {
+                    Ok(sound) => {
+                        meter.watch_input_sound(&sound);
+                        *lock(&entry) = Some(sound);
+                    }
+                    Err(e) => {
+                        warn!(channel = %name, %kind, error = %e, "cannot link decoded sound")
+                    }
+                }
+            }
         }
     });
     let name = channel.name.clone();
@@ -101,9 +113,13 @@ pub(crate) fn connect(
         if !video_sink.is_linked() {
             warn!(channel = %name, "input has no video stream");
         }
-        if !sound_linked.load(Ordering::SeqCst) {
+        if !lock(&sound_entry).as_ref().is_some_and(|p| p.is_linked()) {
             info!(channel = %name, "input has no audio; sending silence");
         }
     });
     Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

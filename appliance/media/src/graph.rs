@@ -53,9 +53,10 @@ pub fn video_normalise(
         ));
     }
     // The inputs of a failover channel (or a capture channel's implicit one) are deinterlaced
-    // in their own pipelines.
-    if !matches!(channel.input, Input::TestPattern { .. }) && channel.effective_failover().is_none()
-    {
+    // and timed in their own pipelines.
+    let own_timing = !matches!(channel.input, Input::TestPattern { .. })
+        && channel.effective_failover().is_none();
+    if own_timing {
         // Interlaced sources (1080i SDI, broadcast TS) are made progressive; a progressive
         // source passes through untouched.
         chain.push(ElementSpec::new(
@@ -67,7 +68,13 @@ pub fn video_normalise(
         "videoconvert",
         format!("{prefix}-convert"),
     ));
-    chain.push(ElementSpec::new("videorate", format!("{prefix}-rate")));
+    let mut rate_converter = ElementSpec::new("videorate", format!("{prefix}-rate"));
+    if own_timing {
+        // It starts with the input's first picture, and fills a program change's gap from the
+        // last picture (`program_change`).
+        rate_converter = rate_converter.prop("skip-to-first", true);
+    }
+    chain.push(rate_converter);
     chain.push(ElementSpec::caps(
         format!("{prefix}-video-caps"),
         format!(
@@ -177,6 +184,12 @@ pub fn build(
     let video_chain = video_normalise(channel, prefix, live_pace, live);
     let audio_chain = audio_normalise(channel, prefix, live_pace);
     let video = build_chain(bin, &video_chain)?;
+    if let Some(rate) = video
+        .iter()
+        .find(|e| e.name() == format!("{prefix}-rate") && e.property::<bool>("skip-to-first"))
+    {
+        crate::program_change::keep_time(rate);
+    }
     if let Some(queue) = video.iter().find(|e| e.name() == late_frames::name(prefix)) {
         late_frames::watch(queue, meter.backlog.clone());
     }
@@ -436,6 +449,24 @@ mod tests {
         assert!(at("ch-rate").is_some_and(|rate| rate < shed));
         assert!(at("ch-timecode").is_some_and(|tc| shed < tc));
         assert_eq!(chain.last().map(|e| e.factory), Some("tee"));
+    }
+
+    #[test]
+    fn only_an_input_with_its_own_timing_starts_at_its_first_picture() {
+        let rate = |channel: &Channel| {
+            video_normalise(channel, "ch", false, true)
+                .into_iter()
+                .find(|e| e.factory == "videorate")
+                .and_then(|e| e.property("skip-to-first").map(str::to_string))
+        };
+        let mut channel = Config::default().channels[0].clone();
+        assert_eq!(rate(&channel), None, "the test pattern starts at 0");
+        channel.input = feedline_config::Input::Udp {
+            address: "127.0.0.1".into(),
+            port: 5000,
+            interface: None,
+        };
+        assert_eq!(rate(&channel).as_deref(), Some("true"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod nvidia;
 mod output;
 mod output_set;
 pub mod probe;
+mod program_change;
 mod retry;
 pub mod rist;
 mod sound_bed;

@@ -11,6 +11,8 @@ use crate::MediaError;
 use feedline_config::Channel;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The mix's format: the channel's rate and layout, as floats (mixing integers can clip).
 fn bed_caps(channel: &Channel) -> String {
@@ -56,6 +58,46 @@ pub fn lay(
         .link(audio_head)
         .map_err(|e| MediaError::Link(format!("sound bed ! audio: {e}")))?;
     Ok(mixer)
+}
+
+/// Holds the bed back until the input's first picture: the silence runs from the channel's
+/// start, the pictures from the sender's, and what went out before them would be seconds of
+/// sound without picture at the head of every output. Sound that ends before the first
+/// picture's running time is dropped; from then on everything passes.
+pub fn start_with_first_picture(mixer: &gst::Element, video_entry: &gst::Pad) {
+    const NOT_YET: u64 = u64::MAX;
+    let first_picture = Arc::new(AtomicU64::new(NOT_YET));
+    let seen = first_picture.clone();
+    video_entry.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        match info.buffer().and_then(|b| running_time(pad, b.pts())) {
+            Some(at) => {
+                seen.store(at.nseconds(), Ordering::Relaxed);
+                gst::PadProbeReturn::Remove
+            }
+            None => gst::PadProbeReturn::Ok,
+        }
+    });
+    let Some(src) = mixer.static_pad("src") else {
+        return;
+    };
+    src.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let first = first_picture.load(Ordering::Relaxed);
+        let Some(buffer) = info.buffer() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let end = running_time(pad, buffer.pts())
+            .map(|start| start + buffer.duration().unwrap_or(gst::ClockTime::ZERO));
+        match end {
+            Some(end) if first != NOT_YET && end.nseconds() > first => gst::PadProbeReturn::Remove,
+            _ => gst::PadProbeReturn::Drop,
+        }
+    });
+}
+
+fn running_time(pad: &gst::Pad, pts: Option<gst::ClockTime>) -> Option<gst::ClockTime> {
+    pad.sticky_event::<gst::event::Segment>(0)
+        .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned())
+        .and_then(|segment| segment.to_running_time(pts?))
 }
 
 /// Mixes the input's decoded sound `pad` onto the bed, on a playing pipeline. Returns the pad
