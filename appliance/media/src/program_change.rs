@@ -20,50 +20,36 @@ use std::sync::Arc;
 
 const NONE: u64 = u64::MAX;
 
-/// Installs the probe on `videorate`'s sink pad; `videorate` must have been built with
-/// `skip-to-first=true`, which the probe turns off after the first picture.
+/// Installs the probes on `videorate`'s pads; `videorate` must have been built with
+/// `skip-to-first=true`, which is turned off once the first picture is out.
 pub fn keep_time(videorate: &gst::Element) {
-    let Some(pad) = videorate.static_pad("sink") else {
+    let (Some(sink), Some(src)) = (videorate.static_pad("sink"), videorate.static_pad("src"))
+    else {
         return;
     };
-    // Once the first picture is out, a reset fills from the (moved) segment's start.
-    if let Some(src) = videorate.static_pad("src") {
-        let weak = videorate.downgrade();
-        src.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            if let Some(videorate) = weak.upgrade() {
-                videorate.set_property("skip-to-first", false);
-            }
-            gst::PadProbeReturn::Remove
-        });
-    }
-    // The running time at which the latest picture ends; NONE before the first.
-    let last_end = Arc::new(AtomicU64::new(NONE));
-    pad.add_probe(
+    let times = Arc::new(Times::default());
+    // What goes in: the end of the latest picture, which videorate may still hold when the
+    // change comes (it then goes out before the fill).
+    let seen = times.clone();
+    sink.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
         move |pad, info| {
             match info.data.as_mut() {
                 Some(gst::PadProbeData::Buffer(buffer)) => {
-                    let Some(segment) = time_segment(pad) else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let Some(start) = buffer.pts().and_then(|t| segment.to_running_time(t)) else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let end = start + buffer.duration().unwrap_or(gst::ClockTime::ZERO);
-                    last_end.store(end.nseconds(), Ordering::Relaxed);
+                    if let Some((end, _)) = span(pad, buffer) {
+                        seen.input_end.store(end, Ordering::Relaxed);
+                    }
                 }
                 Some(gst::PadProbeData::Event(event)) => {
                     let gst::EventView::Segment(e) = event.view() else {
                         return gst::PadProbeReturn::Ok;
                     };
-                    let Some(segment) = e.segment().downcast_ref::<gst::ClockTime>() else {
-                        return gst::PadProbeReturn::Ok;
-                    };
-                    let last = last_end.load(Ordering::Relaxed);
-                    if last == NONE {
-                        return gst::PadProbeReturn::Ok;
-                    }
-                    if let Some(moved) = starting_at(segment, gst::ClockTime::from_nseconds(last)) {
+                    let moved = e
+                        .segment()
+                        .downcast_ref::<gst::ClockTime>()
+                        .zip(seen.resume_at())
+                        .and_then(|(segment, at)| starting_at(segment, at));
+                    if let Some(moved) = moved {
                         *event = gst::event::Segment::builder(&moved)
                             .seqnum(event.seqnum())
                             .build();
@@ -74,6 +60,69 @@ pub fn keep_time(videorate: &gst::Element) {
             gst::PadProbeReturn::Ok
         },
     );
+    // What comes out: the programme's frame grid.
+    let weak = videorate.downgrade();
+    src.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let Some((end, duration)) = info.buffer().and_then(|b| span(pad, b)) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        times.output_frame.store(duration, Ordering::Relaxed);
+        if times.output_end.swap(end, Ordering::Relaxed) == NONE {
+            // Once the first picture is out, a reset fills from the (moved) segment's start.
+            if let Some(videorate) = weak.upgrade() {
+                videorate.set_property("skip-to-first", false);
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
+/// Running times in nanoseconds, NONE before the first picture.
+struct Times {
+    input_end: AtomicU64,
+    output_end: AtomicU64,
+    output_frame: AtomicU64,
+}
+
+impl Default for Times {
+    fn default() -> Self {
+        Times {
+            input_end: AtomicU64::new(NONE),
+            output_end: AtomicU64::new(NONE),
+            output_frame: AtomicU64::new(NONE),
+        }
+    }
+}
+
+impl Times {
+    /// Where the programme resumes after a change: on the output's frame grid, at or after the
+    /// end of the last picture that went in.
+    fn resume_at(&self) -> Option<gst::ClockTime> {
+        let load = |a: &AtomicU64| Some(a.load(Ordering::Relaxed)).filter(|v| *v != NONE);
+        let (input_end, output_end) = (load(&self.input_end)?, load(&self.output_end)?);
+        let frame = load(&self.output_frame).filter(|f| *f > 0);
+        Some(gst::ClockTime::from_nseconds(on_grid(
+            input_end, output_end, frame,
+        )))
+    }
+}
+
+/// The first point of the grid `output_end + k × frame` (k ≥ 0) not before `input_end`, less a
+/// microsecond of rounding (a 30 fps frame is 33 333 333 ns, three of them are not 100 ms).
+fn on_grid(input_end: u64, output_end: u64, frame: Option<u64>) -> u64 {
+    const ROUNDING_NS: u64 = 1_000;
+    let Some(frame) = frame else {
+        return input_end.max(output_end);
+    };
+    let behind = input_end.saturating_sub(output_end + ROUNDING_NS);
+    output_end + behind.div_ceil(frame) * frame
+}
+
+/// A buffer's end and duration in running time on `pad`.
+fn span(pad: &gst::Pad, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
+    let start = time_segment(pad)?.to_running_time(buffer.pts()?)?;
+    let duration = buffer.duration().unwrap_or(gst::ClockTime::ZERO);
+    Some(((start + duration).nseconds(), duration.nseconds()))
 }
 
 fn time_segment(pad: &gst::Pad) -> Option<gst::FormattedSegment<gst::ClockTime>> {
@@ -108,6 +157,27 @@ mod tests {
 
     fn ms(v: u64) -> gst::ClockTime {
         gst::ClockTime::from_mseconds(v)
+    }
+
+    #[test]
+    fn the_programme_resumes_on_its_frame_grid_after_the_last_picture_in() {
+        let frame = 33_333_333;
+        // The input's last picture ended 1.79 frames past the last picture out: two frames on.
+        assert_eq!(
+            on_grid(1_000_000_000 + 59_722_222, 1_000_000_000, Some(frame)),
+            1_000_000_000 + 2 * frame
+        );
+        // A held picture one frame past: one frame on, not two (rounding).
+        assert_eq!(
+            on_grid(1_000_000_000 + frame + 1, 1_000_000_000, Some(frame)),
+            1_000_000_000 + frame
+        );
+        // Nothing held: where the output ended.
+        assert_eq!(
+            on_grid(900_000_000, 1_000_000_000, Some(frame)),
+            1_000_000_000
+        );
+        assert_eq!(on_grid(1_200_000_000, 1_000_000_000, None), 1_200_000_000);
     }
 
     /// A new segment from 0 after 7.3 s of programme starts at 7.3 s, and a picture stamped
