@@ -4,6 +4,7 @@
 mod diff;
 mod group_links;
 mod hardware;
+mod input_sound;
 mod ladder_overload;
 pub mod logging;
 pub mod persist;

@@ -1,7 +1,7 @@
 //! Turns the media side's counters into the live status: rates over the last second, alarms
 //! for what needs attention now, and events for what just changed.
 
-use crate::{group_links, ladder_overload};
+use crate::{group_links, input_sound, ladder_overload};
 use feedline_api::status::{
     Alarm, AlarmSeverity, ApplianceStatus, AudioLevelLive, ChannelLive, FailoverInputLive,
     FailoverLive, InputLive, LadderBacklogLive, OutputLive, RenditionLive, RistLive,
@@ -388,18 +388,7 @@ pub fn alarms(status: &ApplianceStatus) -> Vec<Alarm> {
                 message: format!("no signal on the {} input", c.input.kind),
             });
         }
-        if let Some(missing) = c.input.sound_missing_s.filter(|_| c.state == "running") {
-            // On air with silence: the picture is right, the sound is not.
-            alarms.push(Alarm {
-                severity: AlarmSeverity::Warning,
-                channel: channel.clone(),
-                source: "input".into(),
-                message: format!(
-                    "no sound from the {} input for {missing:.0} s: sending silence",
-                    c.input.kind
-                ),
-            });
-        }
+        alarms.extend(input_sound::alarm(c));
         alarms.extend(ladder_overload::alarm(c));
         for o in &c.outputs {
             alarms.extend(group_links::alarm(&c.name, o));
@@ -480,25 +469,8 @@ pub fn transitions(
                 format!("{}: {text}", c.name),
             ));
         }
-        // Sound is only reckoned while pictures arrive: a lost signal is the signal's event.
-        let sound_missing = |c: &ChannelLive| c.input.sound_missing_s.is_some();
-        if c.state == "running"
-            && p.state == "running"
-            && c.input.signal
-            && p.input.signal
-            && sound_missing(p) != sound_missing(c)
-        {
-            let (severity, text) = if sound_missing(c) {
-                (Severity::Warning, "input sound lost: sending silence")
-            } else {
-                (Severity::Info, "input sound restored")
-            };
-            events.push((
-                severity,
-                ch.clone(),
-                "input_sound",
-                format!("{}: {text}", c.name),
-            ));
+        if let Some((severity, message)) = input_sound::transition(p, c) {
+            events.push((severity, ch.clone(), "input_sound", message));
         }
         if let Some((severity, message)) = ladder_overload::transition(p, c) {
             events.push((severity, ch.clone(), "ladder_overload", message));

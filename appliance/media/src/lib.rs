@@ -32,6 +32,7 @@ pub mod probe;
 mod program_change;
 mod retry;
 pub mod rist;
+mod running_time;
 mod sound_bed;
 pub mod spec;
 mod srt_group_output;

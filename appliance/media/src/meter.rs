@@ -173,11 +173,7 @@ impl ChannelMeter {
                 else {
                     return gst::PadProbeReturn::Ok;
                 };
-                let running = pad
-                    .sticky_event::<gst::event::Segment>(0)
-                    .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned())
-                    .and_then(|segment| segment.to_running_time(pts));
-                if let Some(running) = running {
+                if let Some(running) = crate::running_time::on_pad(pad, Some(pts)) {
                     let now = meter.born.elapsed().as_nanos() as u64;
                     if entering {
                         rung.encode.entered(running.nseconds(), now);

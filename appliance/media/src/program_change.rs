@@ -120,14 +120,9 @@ fn on_grid(input_end: u64, output_end: u64, frame: Option<u64>) -> u64 {
 
 /// A buffer's end and duration in running time on `pad`.
 fn span(pad: &gst::Pad, buffer: &gst::BufferRef) -> Option<(u64, u64)> {
-    let start = time_segment(pad)?.to_running_time(buffer.pts()?)?;
+    let start = crate::running_time::on_pad(pad, buffer.pts())?;
     let duration = buffer.duration().unwrap_or(gst::ClockTime::ZERO);
     Some(((start + duration).nseconds(), duration.nseconds()))
-}
-
-fn time_segment(pad: &gst::Pad) -> Option<gst::FormattedSegment<gst::ClockTime>> {
-    pad.sticky_event::<gst::event::Segment>(0)
-        .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned())
 }
 
 /// `segment` moved to start at running time `at`, every timestamp keeping its running time;

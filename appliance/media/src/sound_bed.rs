@@ -69,7 +69,10 @@ pub fn start_with_first_picture(mixer: &gst::Element, video_entry: &gst::Pad) {
     let first_picture = Arc::new(AtomicU64::new(NOT_YET));
     let seen = first_picture.clone();
     video_entry.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
-        match info.buffer().and_then(|b| running_time(pad, b.pts())) {
+        match info
+            .buffer()
+            .and_then(|b| crate::running_time::on_pad(pad, b.pts()))
+        {
             Some(at) => {
                 seen.store(at.nseconds(), Ordering::Relaxed);
                 gst::PadProbeReturn::Remove
@@ -85,19 +88,13 @@ pub fn start_with_first_picture(mixer: &gst::Element, video_entry: &gst::Pad) {
         let Some(buffer) = info.buffer() else {
             return gst::PadProbeReturn::Ok;
         };
-        let end = running_time(pad, buffer.pts())
+        let end = crate::running_time::on_pad(pad, buffer.pts())
             .map(|start| start + buffer.duration().unwrap_or(gst::ClockTime::ZERO));
         match end {
             Some(end) if first != NOT_YET && end.nseconds() > first => gst::PadProbeReturn::Remove,
             _ => gst::PadProbeReturn::Drop,
         }
     });
-}
-
-fn running_time(pad: &gst::Pad, pts: Option<gst::ClockTime>) -> Option<gst::ClockTime> {
-    pad.sticky_event::<gst::event::Segment>(0)
-        .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned())
-        .and_then(|segment| segment.to_running_time(pts?))
 }
 
 /// Mixes the input's decoded sound `pad` onto the bed, on a playing pipeline. Returns the pad
