@@ -457,6 +457,35 @@ fn decklink_capture_end_to_end() {
     assert_feed(&path, &two_rungs(), GOP, 10.0);
 }
 
+/// A box (API and metrics on) whose channel decodes a UDP input, started and listening.
+struct UdpBox {
+    dir: tempfile::TempDir,
+    d: Deployment,
+    app: Appliance,
+    input_port: u16,
+    output_port: u16,
+}
+
+fn udp_box() -> UdpBox {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input_port, output_port) = (free_port(), free_port());
+    let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
+    let d = Deployment::with_channels(
+        dir.path(),
+        &two_rung_config(&listener(output_port)).replace(PATTERN, &input),
+    );
+    let app = d.start();
+    app.wait_for_log(&["source="], Duration::from_secs(10))
+        .expect("input not started");
+    UdpBox {
+        dir,
+        d,
+        app,
+        input_port,
+        output_port,
+    }
+}
+
 /// A live MPEG-TS sender over UDP whose sound stops after `sound_s` seconds while its pictures
 /// go on (an embedder that lost its audio): GStreamer's own test sources and muxer, as ffmpeg
 /// stops sending its pictures too when one of its inputs ends.
@@ -491,17 +520,14 @@ fn udp_input_whose_sound_stops_stays_on_air_with_silence() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("gst-launch-1.0");
     require_tool("ffmpeg");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (input_port, output_port) = (free_port(), free_port());
-    let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
-    let d = Deployment::with_channels(
-        dir.path(),
-        &two_rung_config(&listener(output_port)).replace(PATTERN, &input),
-    );
-    let app = d.start();
+    let UdpBox {
+        dir,
+        d,
+        app,
+        input_port,
+        output_port,
+    } = udp_box();
     let (admin, _) = set_up_admin(&d, &app);
-    app.wait_for_log(&["source="], Duration::from_secs(10))
-        .expect("input not started");
     let mut sender = push_udp_sound_stops(input_port, 3);
 
     let path = dir.path().join("capture.ts");
@@ -589,11 +615,13 @@ fn udp_input_whose_sound_stops_stays_on_air_with_silence() {
 fn udp_input_keeps_sound_and_pictures_in_step() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let (input_port, output_port) = (free_port(), free_port());
-    let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
-    let app = Appliance::start(&two_rung_config(&listener(output_port)).replace(PATTERN, &input));
-    app.wait_for_log(&["source="], Duration::from_secs(10))
-        .expect("input not started");
+    let UdpBox {
+        dir: _dir,
+        app,
+        input_port,
+        output_port,
+        ..
+    } = udp_box();
     let mut sender = Command::new("ffmpeg")
         .args([
             "-hide_banner",
@@ -672,16 +700,13 @@ const SHED_AT_CHANGE: u32 = 8;
 fn udp_input_whose_sender_changes_codec_and_size_runs_on() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     require_tool("ffmpeg");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (input_port, output_port) = (free_port(), free_port());
-    let input = format!("type = \"udp\"\naddress = \"127.0.0.1\"\nport = {input_port}");
-    let d = Deployment::with_channels(
-        dir.path(),
-        &two_rung_config(&listener(output_port)).replace(PATTERN, &input),
-    );
-    let app = d.start();
-    app.wait_for_log(&["source="], Duration::from_secs(10))
-        .expect("input not started");
+    let UdpBox {
+        dir: _dir,
+        d,
+        app,
+        input_port,
+        output_port,
+    } = udp_box();
     let send = |seconds: u32, size: &str, rate: u32, sound_hz: u32, codec: &str| {
         format!(
             "ffmpeg -hide_banner -nostdin -loglevel error -re \
