@@ -2,6 +2,7 @@
 //! small JPEG of the program picture and the programme audio levels, both taken from the real
 //! signal inside the channel's pipeline.
 
+use crate::lock;
 use crate::spec::{build_chain, ElementSpec};
 use crate::MediaError;
 use gstreamer as gst;
@@ -142,10 +143,6 @@ impl ConfidenceMonitor {
         );
         Ok(())
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The `level` element for the audio chain, before the encoder: programme levels, not codec output.

@@ -1,13 +1,14 @@
 //! A network input's streams appear at run time, as decodebin finds them: which of its pads
 //! feeds the channel's video and audio chains; the audio goes over a bed of silence.
 
+use crate::lock;
 use crate::meter::ChannelMeter;
 use crate::sound_bed;
 use crate::MediaError;
 use feedline_config::Channel;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use tracing::{debug, info, warn};
 
 /// What a pad decodebin just added carries.
@@ -118,8 +119,4 @@ pub(crate) fn connect(
         }
     });
     Ok(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -50,6 +50,12 @@ pub use status::{
     OutputStatus, RenditionStatus, SrtLinkStats, SwitchRecord,
 };
 
+/// A mutex's guard even after a panic on another thread held it: the state behind these locks
+/// (meters, names, pads) stays usable, and a streaming thread must not panic in turn.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Initialises GStreamer once per process, and registers our own elements.
 pub fn init() -> Result<(), MediaError> {
     gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))?;

@@ -5,6 +5,7 @@
 
 use crate::confidence::ConfidenceMonitor;
 use crate::encode_latency::EncodeLatency;
+use crate::lock;
 use crate::status::{InputStatus, RenditionStatus};
 use feedline_config::Channel;
 use gstreamer as gst;
@@ -342,10 +343,6 @@ fn describe_caps(caps: &gst::CapsRef) -> Option<String> {
         info.height(),
         info.format().to_str()
     ))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

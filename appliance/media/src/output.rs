@@ -8,6 +8,7 @@
 use crate::bus;
 use crate::capture_delay::CaptureDelay;
 use crate::link_stats::{rist_link_stats, srt_link_stats, AckWatch};
+use crate::lock;
 use crate::retry;
 use crate::spec::ElementSpec;
 use crate::srt_group_output::{self, GroupSender};
@@ -190,10 +191,6 @@ impl Shared {
     fn connection_attempts_started(&self) -> u64 {
         lock(&self.status).connection_attempts
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 struct Runner {
